@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+/**
+ * proxytrace's command line: commander on top of the pipeline. Each command lives in its own file.
+ */
+import { createRequire } from 'node:module';
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT } from '../errors.js';
+import { connsCommand } from './conns-command.js';
+import { followCommand } from './follow-command.js';
+import { action } from './run-action.js';
+
+const require = createRequire(import.meta.url);
+const { version } = require('../../../package.json') as { version: string };
+
+// `proxytrace conns f.pcap | head` must end quietly, not with an EPIPE stack trace.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(EXIT.ok);
+  throw e;
+});
+
+const program = new Command();
+program
+  .name('proxytrace')
+  .description('Trace traffic through a proxy from packet captures (pcap, pcapng, gzip; "-" for stdin).')
+  .version(version)
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+const EXIT_CODES = `
+Exit codes: 0 ok; 1 internal error; 2 usage; 3 a capture cannot be opened;
+4 a capture is corrupt, truncated or of an unknown link type (what came before the fault is still reported).`;
+
+program
+  .command('conns')
+  .description('List every TCP connection in the captures: endpoints, times, bytes each way, Zeek conn_state and history.')
+  .argument('<file...>', 'capture files (pcap, pcapng, optionally gzip-compressed; "-" reads stdin); several are merged by time')
+  .option('--json', 'print the versioned JSON document (docs/json-contract.md) instead of a table')
+  .addHelpText('after', EXIT_CODES)
+  .action(action((files: string[], opts: { json?: boolean }) => connsCommand(files, opts)));
+
+program
+  .command('follow')
+  .description("Print one connection's two byte streams, like Wireshark's Follow TCP Stream.")
+  .argument('<file...>', 'capture files; several are merged by time')
+  .requiredOption('--conn <id>', 'connection id from `proxytrace conns`, or an endpoint "ip:port" of the connection')
+  .addOption(new Option('--hex', 'hex dump instead of escaped text'))
+  .addHelpText('after', `
+Text mode shows printable ASCII as is, CRLF and LF as line ends, and every other byte as \\xNN
+(a lone CR as \\r, a backslash as \\\\), so no captured byte can reach the terminal raw.
+Missing bytes are marked "[N bytes missing in capture: why]".${EXIT_CODES}`)
+  .action(action((files: string[], opts: { conn: string; hex?: boolean }) => followCommand(files, opts)));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else {
+    throw e;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The `conns --json` contract (formatVersion 1, docs/json-contract.md, docs/conns.schema.json).
+ * Adding fields is compatible; renaming, removing or changing the meaning of one bumps formatVersion.
+ */
+import type { CaptureInfo } from '../capture/packet-record.js';
+import type { TcpConnection } from '../tcp/connection.js';
+import type { ConnState } from '../tcp/types.js';
+
+export const CONNS_FORMAT_VERSION = 1;
+
+export interface PerDirection {
+  clientToServer: number;
+  serverToClient: number;
+}
+
+export interface ConnectionJson {
+  id: string;
+  client: string;
+  server: string;
+  /** Epoch seconds. */
+  start: number;
+  end: number;
+  /** Payload bytes each way in sequence space (Zeek's orig_bytes/resp_bytes): retransmissions once, missed bytes included. */
+  bytes: PerDirection;
+  /** Bytes each way that the capture does not hold. */
+  missedBytes: PerDirection;
+  state: ConnState;
+  history: string;
+  /** Packets each way (a frame captured twice counts once). */
+  packets: PerDirection;
+  /** Bytes of the frames on the wire each way, link layer included. */
+  frameBytes: PerDirection;
+  retransmittedBytes: PerDirection;
+  /** SYN to the ACK of the SYN-ACK, seconds; null without a full handshake. */
+  handshakeRtt: number | null;
+  /** Stable snake_case codes with their counts. */
+  anomalies: Record<string, number>;
+  /** Indexes into `captures` of the files that saw this connection. */
+  captures: number[];
+}
+
+export interface CaptureJson {
+  file: string;
+  format: CaptureInfo['format'];
+  compressed: 'gzip' | null;
+  linkTypes: string[];
+  packets: number;
+}
+
+export interface ConnsJson {
+  formatVersion: number;
+  captures: CaptureJson[];
+  connections: ConnectionJson[];
+  /** One line per input fault (truncated, corrupt, unknown link type); connections read before each are still listed. */
+  errors: string[];
+}
+
+/** Microsecond precision: what pcap gives, and what a double holds exactly enough for epoch times. */
+export function epoch(ts: number): number {
+  return Math.round(ts * 1e6) / 1e6;
+}
+
+function per(c: TcpConnection, f: (h: TcpConnection['half'][0]) => number): PerDirection {
+  return { clientToServer: f(c.half[0]), serverToClient: f(c.half[1]) };
+}
+
+/** Called when the connection completes (its streams are flushed, so offsets are final). */
+export function connectionJson(c: TcpConnection): ConnectionJson {
+  const captures: number[] = [];
+  for (let i = 0; i < 31; i++) if (c.sources & (1 << i)) captures.push(i);
+  const rtt = c.handshakeRtt;
+  return {
+    id: c.id,
+    client: c.client,
+    server: c.server,
+    start: epoch(c.start),
+    end: epoch(c.end),
+    bytes: per(c, (h) => h.nextOffset),
+    missedBytes: per(c, (h) => h.missedBytes),
+    state: c.state,
+    history: c.history,
+    packets: per(c, (h) => h.packets),
+    frameBytes: per(c, (h) => h.frameBytes),
+    retransmittedBytes: per(c, (h) => h.retransmittedBytes),
+    handshakeRtt: rtt === null ? null : epoch(rtt),
+    anomalies: Object.fromEntries([...(c.anomalies ?? new Map<string, number>())].sort()),
+    captures,
+  };
+}
+
+export function captureJson(info: CaptureInfo): CaptureJson {
+  return { file: info.file, format: info.format, compressed: info.compressed, linkTypes: info.linkTypes, packets: info.packets };
+}
+
+/**
+ * connectionJson(c) serialised by hand, on one line: the same text JSON.stringify gives (a test
+ * holds them equal), several times faster, for streaming tens of thousands of connections.
+ * Every string in it is an endpoint, a code or history letters: nothing needs escaping.
+ */
+export function connectionJsonLine(c: TcpConnection): string {
+  const [o, r] = c.half;
+  const rtt = c.handshakeRtt;
+  let anomalies = '';
+  if (c.anomalies) {
+    for (const [k, n] of [...c.anomalies].sort()) anomalies += `${anomalies ? ',' : ''}"${k}":${n}`;
+  }
+  let captures = '';
+  for (let i = 0; i < 31; i++) if (c.sources & (1 << i)) captures += captures ? `,${i}` : `${i}`;
+  return (
+    `{"id":"${c.id}","client":"${c.client}","server":"${c.server}","start":${epoch(c.start)},"end":${epoch(c.end)},` +
+    `"bytes":{"clientToServer":${o.nextOffset},"serverToClient":${r.nextOffset}},` +
+    `"missedBytes":{"clientToServer":${o.missedBytes},"serverToClient":${r.missedBytes}},` +
+    `"state":"${c.state}","history":"${c.history}",` +
+    `"packets":{"clientToServer":${o.packets},"serverToClient":${r.packets}},` +
+    `"frameBytes":{"clientToServer":${o.frameBytes},"serverToClient":${r.frameBytes}},` +
+    `"retransmittedBytes":{"clientToServer":${o.retransmittedBytes},"serverToClient":${r.retransmittedBytes}},` +
+    `"handshakeRtt":${rtt === null ? 'null' : epoch(rtt)},"anomalies":{${anomalies}},"captures":[${captures}]}`
+  );
+}

@@ -1,0 +1,41 @@
+import type { TcpConnection } from '../tcp/connection.js';
+import type { CaptureJson } from './connection-json.js';
+import { escapeInline } from './escape.js';
+import { seconds, timeOfDay } from './table.js';
+
+export const CONNS_COLUMNS = ['ID', 'START (UTC)', 'DURATION', 'CLIENT', 'SERVER', 'C>S BYTES', 'S>C BYTES', 'MISSED', 'STATE', 'HISTORY', 'NOTES'] as const;
+const RIGHT = new Set([0, 2, 5, 6, 7]);
+
+/** The table cells of one connection, taken when it completes (so nothing else is kept of it). */
+export function connectionRow(c: TcpConnection): string[] {
+  const [o, r] = c.half;
+  let notes = '';
+  if (c.anomalies) for (const [k, n] of [...c.anomalies].sort()) notes += `${notes ? ',' : ''}${k}${n > 1 ? `x${n}` : ''}`;
+  return [
+    c.id, timeOfDay(c.start), seconds(c.end - c.start), c.client, c.server,
+    String(o.nextOffset), String(r.nextOffset), String(o.missedBytes + r.missedBytes), c.state, c.history, notes,
+  ];
+}
+
+/** The `conns` table, then one line per capture. Rows are sorted by connection id by the caller. */
+export function renderConnsText(rows: readonly string[][], captures: readonly CaptureJson[]): string {
+  const widths = CONNS_COLUMNS.map((t) => t.length);
+  for (const row of rows) for (let i = 0; i < row.length; i++) if (row[i]!.length > widths[i]!) widths[i] = row[i]!.length;
+  const line = (cells: readonly string[]): string => {
+    let s = '';
+    for (let i = 0; i < cells.length; i++) {
+      const v = cells[i]!;
+      if (i > 0) s += '  ';
+      s += RIGHT.has(i) ? v.padStart(widths[i]!) : i === cells.length - 1 ? v : v.padEnd(widths[i]!);
+    }
+    return s.trimEnd();
+  };
+  const out: string[] = [line(CONNS_COLUMNS)];
+  for (const row of rows) out.push(line(row));
+  out.push('');
+  for (const c of captures) {
+    out.push(`${escapeInline(c.file)}: ${c.format}${c.compressed ? ' (gzip)' : ''}, ${c.linkTypes.join('/') || 'no packets'}, ${c.packets} packets`);
+  }
+  out.push(`${rows.length} TCP connection${rows.length === 1 ? '' : 's'}`);
+  return out.join('\n') + '\n';
+}

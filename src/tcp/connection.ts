@@ -1,0 +1,187 @@
+import { formatEndpoint, formatIPv4 } from '../decode/format-address.js';
+import { HalfStream } from './half-stream.js';
+import type { AnomalyCode, ConnState, Dir } from './types.js';
+
+/**
+ * One TCP connection: its 4-tuple plus its ISN (a reused port is a new connection), both
+ * directions, and what Zeek would write in conn.log for it.
+ */
+export class TcpConnection {
+  readonly id: string;
+  readonly ipVersion: 4 | 6;
+  readonly clientPort: number;
+  readonly serverPort: number;
+  /** IPv4 addresses as numbers (0 for IPv6), for fast matching. */
+  readonly clientAddr4: number;
+  readonly serverAddr4: number;
+  /** Table key of an IPv6 connection ('' for IPv4). */
+  readonly key6: string;
+  /** IPv6 addresses (IPv4 ones are formatted from the numbers when asked for: not per connection). */
+  readonly clientAddress6: string;
+  readonly serverAddress6: string;
+
+  /** [client→server, server→client]. */
+  readonly half: [HalfStream, HalfStream] = [new HalfStream(), new HalfStream()];
+  start: number;
+  end: number;
+  history = '';
+  /** The first packet seen came from the server (SYN-ACK first, or the midstream heuristic said so). */
+  flipped = false;
+  anomalies: Map<AnomalyCode, number> | null = null;
+  /** Capture files (bit per source index, first 31) in which packets of this connection were seen. */
+  sources = 0;
+
+  synTime = -1;
+  synAckTime = -1;
+  handshakeAckTime = -1;
+  /** Capture time at which it became closed (FIN both ways, or a RST); -1 while open. */
+  closedAt = -1;
+  completed = false;
+  state: ConnState = 'OTH';
+
+  /** Bits of once-only history letters already written, per direction (a, d, i, q). */
+  onceLetters = 0;
+  /** Occurrence counts of the logarithmic letters (c, g, t, w), per direction. */
+  logCounts: number[] | null = null;
+
+  // Connection table links (owned by ConnectionTable).
+  hashNext: TcpConnection | null = null;
+  lruPrev: TcpConnection | null = null;
+  lruNext: TcpConnection | null = null;
+  inClosedList = false;
+
+  constructor(init: {
+    id: string; ipVersion: 4 | 6; clientAddress: string; clientPort: number; serverAddress: string; serverPort: number;
+    clientAddr4: number; serverAddr4: number; key6: string; start: number; flipped: boolean;
+  }) {
+    this.id = init.id;
+    this.ipVersion = init.ipVersion;
+    this.clientPort = init.clientPort;
+    this.serverPort = init.serverPort;
+    this.clientAddress6 = init.ipVersion === 6 ? init.clientAddress : '';
+    this.serverAddress6 = init.ipVersion === 6 ? init.serverAddress : '';
+    this.clientAddr4 = init.clientAddr4;
+    this.serverAddr4 = init.serverAddr4;
+    this.key6 = init.key6;
+    this.start = init.start;
+    this.end = init.start;
+    this.flipped = init.flipped;
+    if (init.flipped) this.history = '^';
+  }
+
+  get clientAddress(): string {
+    return this.ipVersion === 4 ? formatIPv4(this.clientAddr4) : this.clientAddress6;
+  }
+
+  get serverAddress(): string {
+    return this.ipVersion === 4 ? formatIPv4(this.serverAddr4) : this.serverAddress6;
+  }
+
+  /** "ip:port" or "[v6]:port". */
+  get client(): string {
+    return formatEndpoint(this.clientAddress, this.clientPort);
+  }
+
+  get server(): string {
+    return formatEndpoint(this.serverAddress, this.serverPort);
+  }
+
+  addAnomaly(code: AnomalyCode): void {
+    const m = (this.anomalies ??= new Map());
+    m.set(code, (m.get(code) ?? 0) + 1);
+  }
+
+  /** Handshake round trip (SYN to the client's ACK of the SYN-ACK), seconds, or null. */
+  get handshakeRtt(): number | null {
+    return this.synTime >= 0 && this.handshakeAckTime >= 0 ? this.handshakeAckTime - this.synTime : null;
+  }
+
+  // --- Zeek history letters: upper case from the originator (client), lower case from the responder.
+
+  /** a (pure ACK), d (data), i (inconsistent), q (multi-flag): once per direction. */
+  historyOnce(dir: Dir, letter: 'a' | 'd' | 'i' | 'q'): void {
+    const bit = (ONCE_BITS[letter] ?? 0) << (dir * 4);
+    if (this.onceLetters & bit) return;
+    this.onceLetters |= bit;
+    this.appendHistory(dir === 0 ? letter.toUpperCase() : letter);
+  }
+
+  /** s/h, f, r: again only when the sequence number differs from the last packet with that flag. */
+  historyFlag(dir: Dir, letter: 's' | 'h' | 'f' | 'r', seq: number): void {
+    const h = this.half[dir];
+    if (letter === 'f') {
+      if (h.lastFinSeq === seq) return;
+      h.lastFinSeq = seq;
+    } else if (letter === 'r') {
+      if (h.lastRstSeq === seq) return;
+      h.lastRstSeq = seq;
+    } else {
+      if (h.lastSynSeq === seq) return;
+      h.lastSynSeq = seq;
+    }
+    this.appendHistory(dir === 0 ? letter.toUpperCase() : letter);
+  }
+
+  /** c, g, t, w: written at the 1st, 10th, 100th, ... occurrence. */
+  historyLog(dir: Dir, letter: 'c' | 'g' | 't' | 'w'): void {
+    const i = (LOG_INDEX[letter] ?? 0) + dir * 4;
+    const counts = (this.logCounts ??= [0, 0, 0, 0, 0, 0, 0, 0]);
+    const n = (counts[i] ?? 0) + 1;
+    counts[i] = n;
+    if (isPowerOfTen(n)) this.appendHistory(dir === 0 ? letter.toUpperCase() : letter);
+  }
+
+  /**
+   * Most connections share a handful of histories, so each history string is made once and
+   * shared: appending a letter is a lookup, not a new string per connection and letter.
+   */
+  private appendHistory(letter: string): void {
+    let next = HISTORY_CACHE.get(this.history);
+    if (next === undefined) {
+      if (HISTORY_CACHE.size >= 20_000) {
+        this.history += letter;
+        return;
+      }
+      next = new Map();
+      HISTORY_CACHE.set(this.history, next);
+    }
+    let h = next.get(letter);
+    if (h === undefined) {
+      h = this.history + letter;
+      h = h.split('').join(''); // a flat string, not a rope over the prefix
+      next.set(letter, h);
+    }
+    this.history = h;
+  }
+
+  /** Zeek's conn_state, from the two endpoint states (base/protocols/conn/main.zeek). */
+  computeState(): ConnState {
+    const os = this.half[0].state;
+    const rs = this.half[1].state;
+    const oInactive = os === 'inactive' || os === 'partial';
+    const rInactive = rs === 'inactive' || rs === 'partial';
+    if (rs === 'reset') {
+      if (os === 'syn_sent' || os === 'syn_ack_sent' || (os === 'reset' && this.half[0].highestEnd === 0 && this.half[1].highestEnd === 0)) return 'REJ';
+      return oInactive ? 'RSTRH' : 'RSTR';
+    }
+    if (os === 'reset') {
+      if (rInactive) return /^\^?S[^HAFGIQ]*R/.test(this.history) ? 'RSTOS0' : 'OTH';
+      return 'RSTO';
+    }
+    if (rs === 'closed' && os === 'closed') return 'SF';
+    if (os === 'closed') return rInactive ? 'SH' : 'S2';
+    if (rs === 'closed') return oInactive ? 'SHR' : 'S3';
+    if (os === 'syn_sent' && rs === 'inactive') return 'S0';
+    if (os === 'established' && rs === 'established') return 'S1';
+    return 'OTH';
+  }
+}
+
+const HISTORY_CACHE = new Map<string, Map<string, string>>();
+const ONCE_BITS: Record<string, number> = { a: 1, d: 2, i: 4, q: 8 };
+const LOG_INDEX: Record<string, number> = { c: 0, g: 1, t: 2, w: 3 };
+
+function isPowerOfTen(n: number): boolean {
+  while (n >= 10 && n % 10 === 0) n /= 10;
+  return n === 1;
+}

@@ -1,0 +1,75 @@
+import { Retention } from './retention.js';
+import type { EndpointState } from './types.js';
+
+/** A segment held out of order. */
+export interface HeldSegment {
+  offset: number;
+  /** Bytes the capture holds (a copy, owned here). */
+  data: Uint8Array;
+  /** Bytes the segment covered in sequence space (> data.length when the snap length cut it). */
+  length: number;
+  /** Capture time the segment was first seen: what the receiver's application would see it as. */
+  ts: number;
+}
+
+/**
+ * One direction of a connection, from the sender's side: what it sent (in stream offsets) and
+ * what its peer acknowledged. Offsets are relative 64-bit numbers (JS numbers are exact to
+ * 2^53), so sequence wrap never reaches the layers above.
+ */
+export class HalfStream extends Retention {
+  state: EndpointState = 'inactive';
+  /** Whether the sequence number of offset 0 is known (from the SYN, or the first packet seen). */
+  baseSet = false;
+  synSeen = false;
+  isn = 0;
+  /** Sequence number and offset of the next byte to deliver. */
+  nextSeq = 0;
+  nextOffset = 0;
+  /** Highest offset + length of any data segment seen. */
+  highestEnd = 0;
+  /** Highest offset the peer acknowledged (data only, the FIN excluded); -1 until one is seen. */
+  ackedOffset = -1;
+  /** Offset of the FIN (the end of this direction's stream); -1 until seen. */
+  finOffset = -1;
+
+  firstPacketTime = -1;
+  firstDataTime = -1;
+  lastDataTime = -1;
+  finTime = -1;
+  rstTime = -1;
+  /** Capture time at which the peer's ACK first covered all data seen so far (for hold times). */
+  lastAckTime = -1;
+
+  /** Out-of-order segments, sorted by offset; null while there are none (most of the time). */
+  ooo: HeldSegment[] | null = null;
+  oooBytes = 0;
+
+  packets = 0;
+  frameBytes = 0;
+  payloadPackets = 0;
+  missedBytes = 0;
+  retransmittedBytes = 0;
+  keepAlives = 0;
+  zeroWindows = 0;
+
+  mss = -1;
+  windowScale = -1;
+  sackPermitted = false;
+
+  /** Last sequence number that put an s/h, f or r letter in the history (Zeek repeats those only for a new seq). */
+  lastSynSeq = -1;
+  lastFinSeq = -1;
+  lastRstSeq = -1;
+
+  /** Signature of the last packet, to spot the same frame captured twice. */
+  dupTs = -1;
+  dupIpId = 0;
+  dupSeq = 0;
+  dupAck = 0;
+  dupLen = 0;
+  dupFlags = 0;
+  dupChecksum = 0;
+  dupWindow = 0;
+  dupTsVal = 0;
+}
