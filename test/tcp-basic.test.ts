@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Conversation, eventsOf, handshake, runOne } from './helpers/tcp-harness.js';
+import { Conversation, eventsOf, handshake, merge, runCapture, runOne } from './helpers/tcp-harness.js';
 
 const C = '10.0.0.1:51000';
 const S = '10.0.0.2:443';
@@ -284,4 +284,39 @@ test('history: SYN+FIN is q only, FIN+RST is i only', async () => {
   assert.equal(rb.history, 'ShADi');
   assert.equal(rb.anomalies['fin_rst'], 1);
   assert.equal(rb.state, 'RSTR');
+});
+
+test('SYN with data (TCP Fast Open): delivered at offset 0, no D for the SYN itself', async () => {
+  const conv = new Conversation(C, S, 1000, 5000);
+  conv.send(0, 'S', 'early', { options: { mss: 1460 } });
+  conv.synAck();
+  conv.ack(0);
+  conv.data(0, '+more');
+  conv.data(1, 'reply');
+  conv.close();
+  const r = await runOne(conv.packets);
+  assert.equal(r.data[0].toString(), 'early+more');
+  assert.deepEqual(eventsOf(r, 0), [
+    { kind: 'data', offset: 0, length: 5 },
+    { kind: 'data', offset: 5, length: 5 },
+  ]);
+  assert.deepEqual(r.anomalies, { syn_with_data: 1 });
+  assert.equal(r.history, 'ShADdFf');
+  assert.deepEqual(r.bytes, [10, 5]);
+});
+
+test('midstream roles: a server seen accepting a SYN is the server later, whatever its port', async () => {
+  // The server listens on a high port, above the client's: port heuristics alone would swap them.
+  const full = handshake('10.0.0.1:40000', '10.0.0.2:50000', 1, 2);
+  full.data(0, 'x');
+  full.close();
+  const mid = new Conversation('10.0.0.1:40001', '10.0.0.2:50000', 100, 200, { t0: 1 });
+  mid.data(1, 'from the server');
+  mid.ack(0);
+  const run = await runCapture(merge(full, mid));
+  const r = run.conns[1]!;
+  assert.equal(r.client, '10.0.0.1:40001');
+  assert.equal(r.server, '10.0.0.2:50000');
+  assert.equal(r.history, '^dA');
+  assert.equal(r.data[1].toString(), 'from the server');
 });

@@ -218,3 +218,34 @@ test('IPv6 midstream: server-first heuristics and port reuse work like IPv4', as
   assert.equal(b.data[0].toString(), 'new');
   assert.equal(b.state, 'S1');
 });
+
+test('IPv6 has no IP ID: a duplicate is recognised only with a TCP timestamp', async () => {
+  const withTs = handshake('[2001:db8::1]:51001', '[2001:db8::2]:443', 1000, 5000);
+  const p = withTs.data(0, 'hello', { options: { ts: [111, 222] } });
+  withTs.repeat(p, 0.0005);
+  const plain = handshake('[2001:db8::1]:51002', '[2001:db8::2]:443', 1000, 5000, { t0: 1 });
+  const q = plain.data(0, 'hello');
+  plain.repeat(q, 0.0005); // indistinguishable from a fast retransmission
+  const run = await runCapture(merge(withTs, plain));
+  const [a, b] = run.conns as [typeof run.conns[0], typeof run.conns[0]];
+  assert.deepEqual(a.anomalies, { duplicate_frame: 1 });
+  assert.deepEqual(a.retransmittedBytes, [0, 0]);
+  assert.deepEqual(b.anomalies, {});
+  assert.deepEqual(b.retransmittedBytes, [5, 0]);
+  assert.equal(a.data[0].toString(), 'hello');
+  assert.equal(b.data[0].toString(), 'hello');
+  assert.equal(run.stats.duplicateFrames, 1);
+});
+
+test('table full: the least recently active connection is completed (once) to make room', async () => {
+  const a = handshake('10.3.2.1:41000', S, 1, 2, { t0: 0 });
+  const b = handshake('10.3.2.1:41001', S, 3, 4, { t0: 0.1 });
+  a.data(0, 'a', { at: 0.15 }); // a is now more recently active than b
+  const c = handshake('10.3.2.1:41002', S, 5, 6, { t0: 0.2 });
+  const run = await runCapture(merge(a, b, c), { limits: { maxOpenConnections: 2 } });
+  assert.equal(run.conns.length, 3);
+  for (const r of run.conns) assert.equal(r.closes, 1);
+  assert.deepEqual(run.order, ['open 1', 'open 2', 'close 2', 'open 3', 'close 1', 'close 3']);
+  assert.deepEqual(run.conns.map((r) => r.anomalies), [{}, { evicted_table_full: 1 }, {}]);
+  assert.equal(run.conns[0]!.data[0].toString(), 'a');
+});

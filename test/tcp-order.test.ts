@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventsOf, handshake, runOne } from './helpers/tcp-harness.js';
+import { eventsOf, handshake, merge, runCapture, runOne, type ConnResult } from './helpers/tcp-harness.js';
 
 const C = '10.1.0.1:50000';
 const S = '10.1.0.2:80';
@@ -180,4 +180,34 @@ test('out-of-order beyond the buffer bound: the hole becomes a gap, later data f
   assert.deepEqual(r.missedBytes, [10, 0]);
   assert.deepEqual(r.bytes, [60, 0]);
   assert.equal(r.history, 'ShADGa');
+});
+
+test('the total out-of-order bound applies across connections', async () => {
+  const one = handshake('10.1.0.1:50001', S, 1000, 5000);
+  one.data(0, A10);
+  one.data(0, B10, { drop: true });
+  one.data(0, C10); // 10 held
+  one.data(0, 'dddddddddd'); // 20 held in connection 1
+  const two = handshake('10.1.0.1:50002', S, 1000, 5000, { t0: 1 });
+  two.data(0, A10);
+  two.data(0, B10, { drop: true });
+  two.data(0, C10); // 30 held in total > 25: connection 2 gives up its hole
+  two.data(0, 'eeeee');
+  const run = await runCapture(merge(one, two), { limits: { maxBufferedBytesTotal: 25 } });
+  const [r1, r2] = run.conns as [ConnResult, ConnResult];
+  assert.deepEqual(r2.anomalies, { reassembly_buffer_overflow: 1 });
+  assert.deepEqual(eventsOf(r2, 0), [
+    { kind: 'data', offset: 0, length: 10 },
+    { kind: 'gap', offset: 10, length: 10, reason: 'unacknowledged' },
+    { kind: 'data', offset: 20, length: 10 },
+    { kind: 'data', offset: 30, length: 5 },
+  ]);
+  // Connection 1 kept its data held until the end of the capture, then gave up its hole.
+  assert.deepEqual(r1.anomalies, {});
+  assert.deepEqual(eventsOf(r1, 0), [
+    { kind: 'data', offset: 0, length: 10 },
+    { kind: 'gap', offset: 10, length: 10, reason: 'unacknowledged' },
+    { kind: 'data', offset: 20, length: 10 },
+    { kind: 'data', offset: 30, length: 10 },
+  ]);
 });
