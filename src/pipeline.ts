@@ -33,6 +33,8 @@ export interface PipelineOptions {
   files: string[];
   handler: StreamHandler;
   limits?: Partial<StreamLimits>;
+  /** The handler keeps no connection object after its `close` returns, so they can be reused. */
+  recycleConnections?: boolean;
   /** Called after each chunk read, with the sources, for progress display. */
   onChunk?: (captures: readonly CaptureInfo[]) => void;
 }
@@ -49,7 +51,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     }
   }
   const stats: DecodeStats = { packets: 0, tcp: 0, other: 0, fragments: 0, errors: {}, duplicateFrames: 0 };
-  const reassembler = new TcpReassembler(opts.handler, opts.limits);
+  const reassembler = new TcpReassembler(opts.handler, opts.limits, { recycleConnections: opts.recycleConnections === true });
   const pkt = newDecodedPacket();
   // A source whose link type we cannot decode stops with one error, like a corrupt file.
   const rejected = new Set<number>();
@@ -95,7 +97,10 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   try {
     const infos = sources.map((s) => s.info);
     const onChunk = opts.onChunk;
-    const result = await readPackets(sources, onPacket, onChunk ? { onChunk: () => onChunk(infos) } : {});
+    const result = await readPackets(sources, onPacket, {
+      beforeFill: () => reassembler.beforeBufferReuse(),
+      ...(onChunk ? { onChunk: () => onChunk(infos) } : {}),
+    });
     errors.push(...result.errors);
   } finally {
     for (const s of sources) s.close();

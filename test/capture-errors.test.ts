@@ -1,3 +1,5 @@
+import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -153,12 +155,20 @@ test('a missing file or a directory cannot be opened (exit code EXIT.open)', asy
   assert.equal(derr.exitCode, EXIT.open);
 });
 
-test('an unreadable file (permission) cannot be opened', { skip: process.getuid?.() === 0 ? 'root reads everything' : false }, async () => {
+test('an unreadable file (permission) cannot be opened', async () => {
   const file = writeTemp('p.pcap', threeRecords());
   fs.chmodSync(file, 0o000);
-  const err = await openFails(file);
-  assert.equal(err.message, `${file}: cannot open: permission denied`);
-  assert.equal(err.exitCode, EXIT.open);
+  if (process.getuid?.() !== 0) {
+    const err = await openFails(file);
+    assert.equal(err.message, `${file}: cannot open: permission denied`);
+    assert.equal(err.exitCode, EXIT.open);
+    return;
+  }
+  // Root reads everything: try as nobody, through the real command line.
+  const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+  const r = spawnSync(process.execPath, [cli, 'conns', file], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.stderr, `proxytrace: ${file}: cannot open: permission denied\n`);
+  assert.equal(r.status, EXIT.open);
 });
 
 test('truncated gzip: records decompressed before the cut are delivered, then the error', async () => {

@@ -10,6 +10,8 @@ import type { PacketRecord, PacketSource } from './packet-record.js';
 export interface ReadOptions {
   /** Called after each chunk is read (progress display). */
   onChunk?: () => void;
+  /** Called before a source reads its next chunk: records handed out so far become invalid. */
+  beforeFill?: () => void;
 }
 
 export interface ReadResult {
@@ -25,8 +27,8 @@ export async function readPackets(
   const errors: CaptureError[] = [];
   try {
     const only = sources.length === 1 ? sources[0] : undefined;
-    if (only) await readOne(only, onPacket, opts.onChunk, errors);
-    else if (sources.length > 1) await readMerged(sources, onPacket, opts.onChunk, errors);
+    if (only) await readOne(only, onPacket, opts, errors);
+    else if (sources.length > 1) await readMerged(sources, onPacket, opts, errors);
   } finally {
     for (const s of sources) s.close();
   }
@@ -43,7 +45,7 @@ function fault(e: unknown, s: PacketSource, errors: CaptureError[]): void {
 async function readOne(
   s: PacketSource,
   onPacket: (rec: PacketRecord) => void,
-  onChunk: (() => void) | undefined,
+  opts: ReadOptions,
   errors: CaptureError[],
 ): Promise<void> {
   for (;;) {
@@ -51,8 +53,9 @@ async function readOne(
     try {
       r = s.nextSync();
       if (r === 'more') {
+        opts.beforeFill?.();
         await s.fill();
-        onChunk?.();
+        opts.onChunk?.();
         continue;
       }
     } catch (e) {
@@ -64,13 +67,14 @@ async function readOne(
 }
 
 /** The next record of a source, filling as needed; null at its end or on its fault. */
-async function pull(s: PacketSource, onChunk: (() => void) | undefined, errors: CaptureError[]): Promise<PacketRecord | null> {
+async function pull(s: PacketSource, opts: ReadOptions, errors: CaptureError[]): Promise<PacketRecord | null> {
   try {
     for (;;) {
       const r = s.nextSync();
       if (r !== 'more') return r;
+      opts.beforeFill?.();
       await s.fill();
-      onChunk?.();
+      opts.onChunk?.();
     }
   } catch (e) {
     fault(e, s, errors);
@@ -81,12 +85,12 @@ async function pull(s: PacketSource, onChunk: (() => void) | undefined, errors: 
 async function readMerged(
   sources: PacketSource[],
   onPacket: (rec: PacketRecord) => void,
-  onChunk: (() => void) | undefined,
+  opts: ReadOptions,
   errors: CaptureError[],
 ): Promise<void> {
   // heads[i] is source i's current record (a reused object, valid until its next pull).
   const heads: (PacketRecord | null)[] = [];
-  for (const s of sources) heads.push(await pull(s, onChunk, errors));
+  for (const s of sources) heads.push(await pull(s, opts, errors));
   const n = sources.length;
   for (;;) {
     // Linear scan: the number of files is small, and strict '<' keeps ties in source order.
@@ -113,6 +117,6 @@ async function readMerged(
       fault(e, s, errors);
       r = null;
     }
-    heads[best] = r === 'more' ? await pull(s, onChunk, errors) : r;
+    heads[best] = r === 'more' ? await pull(s, opts, errors) : r;
   }
 }

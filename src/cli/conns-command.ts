@@ -24,6 +24,7 @@ async function connsJson(files: string[]): Promise<ExitCode> {
   const result = await runPipeline({
     files,
     handler: { close: (c) => out.put(connectionJsonLine(c)) },
+    recycleConnections: true,
     onChunk: () => out.flush(),
   });
   out.flush();
@@ -42,6 +43,7 @@ async function connsText(files: string[]): Promise<ExitCode> {
   const result = await runPipeline({
     files,
     handler: { close: (c) => void (rows[Number(c.id) - 1] = connectionRow(c)) },
+    recycleConnections: true,
     ...(progress ? { onChunk: (caps) => progress.update(caps) } : {}),
   });
   progress?.done();

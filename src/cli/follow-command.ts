@@ -21,10 +21,11 @@ export async function followCommand(files: string[], opts: FollowOptions): Promi
   const printer = new FollowPrinter(matcher(opts.conn), format, (s) => process.stdout.write(s));
   const result = await runPipeline({ files, handler: printer });
   const inputCode = reportInputErrors(result.errors);
-  if (printer.conn === null) {
+  // After an input fault (cannot open, truncated...), that one line says why; no second one.
+  if (printer.conn === null && inputCode === null) {
     const e = new UsageError(`no connection ${escapeInline(opts.conn)} in the capture (it has ${printer.ids}; \`proxytrace conns\` lists them)`);
     process.stderr.write(`proxytrace: ${e.message}\n`);
-    return inputCode ?? e.exitCode;
+    return e.exitCode;
   }
   return inputCode ?? EXIT.ok;
 }

@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT } from '../errors.js';
+import { escapeInline } from '../report/escape.js';
 import { connsCommand } from './conns-command.js';
 import { followCommand } from './follow-command.js';
 import { action } from './run-action.js';
@@ -23,7 +24,11 @@ program
   .name('proxytrace')
   .description('Trace traffic through a proxy from packet captures (pcap, pcapng, gzip; "-" for stdin).')
   .version(version)
-  .showHelpAfterError('(run with --help for usage)')
+  // A usage error is one line like every other error (set before the commands, which inherit it).
+  .configureOutput({
+    outputError: (str, write) =>
+      write(`proxytrace: ${str.trim().replace(/^error: /, '').split('\n').map(escapeInline).join(' ')} (run with --help for usage)\n`),
+  })
   .exitOverride();
 
 const EXIT_CODES = `

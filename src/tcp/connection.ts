@@ -2,23 +2,37 @@ import { formatEndpoint, formatIPv4 } from '../decode/format-address.js';
 import { HalfStream } from './half-stream.js';
 import type { AnomalyCode, ConnState, Dir } from './types.js';
 
+export interface ConnectionInit {
+  id: string;
+  ipVersion: 4 | 6;
+  clientAddress: string;
+  clientPort: number;
+  serverAddress: string;
+  serverPort: number;
+  clientAddr4: number;
+  serverAddr4: number;
+  key6: string;
+  start: number;
+  flipped: boolean;
+}
+
 /**
  * One TCP connection: its 4-tuple plus its ISN (a reused port is a new connection), both
  * directions, and what Zeek would write in conn.log for it.
  */
 export class TcpConnection {
-  readonly id: string;
-  readonly ipVersion: 4 | 6;
-  readonly clientPort: number;
-  readonly serverPort: number;
+  id: string;
+  ipVersion: 4 | 6;
+  clientPort: number;
+  serverPort: number;
   /** IPv4 addresses as numbers (0 for IPv6), for fast matching. */
-  readonly clientAddr4: number;
-  readonly serverAddr4: number;
+  clientAddr4: number;
+  serverAddr4: number;
   /** Table key of an IPv6 connection ('' for IPv4). */
-  readonly key6: string;
+  key6: string;
   /** IPv6 addresses (IPv4 ones are formatted from the numbers when asked for: not per connection). */
-  readonly clientAddress6: string;
-  readonly serverAddress6: string;
+  clientAddress6: string;
+  serverAddress6: string;
 
   /** [client→server, server→client]. */
   readonly half: [HalfStream, HalfStream] = [new HalfStream(), new HalfStream()];
@@ -50,10 +64,7 @@ export class TcpConnection {
   lruNext: TcpConnection | null = null;
   inClosedList = false;
 
-  constructor(init: {
-    id: string; ipVersion: 4 | 6; clientAddress: string; clientPort: number; serverAddress: string; serverPort: number;
-    clientAddr4: number; serverAddr4: number; key6: string; start: number; flipped: boolean;
-  }) {
+  constructor(init: ConnectionInit) {
     this.id = init.id;
     this.ipVersion = init.ipVersion;
     this.clientPort = init.clientPort;
@@ -67,6 +78,45 @@ export class TcpConnection {
     this.end = init.start;
     this.flipped = init.flipped;
     if (init.flipped) this.history = '^';
+  }
+
+  /**
+   * Makes a completed connection a new one: the reassembler recycles connection objects when
+   * its handler does not keep them after close, which spares the garbage collector most of its work.
+   */
+  reset(init: ConnectionInit): this {
+    this.history = '';
+    this.flipped = false;
+    this.anomalies = null;
+    this.sources = 0;
+    this.synTime = -1;
+    this.synAckTime = -1;
+    this.handshakeAckTime = -1;
+    this.closedAt = -1;
+    this.completed = false;
+    this.state = 'OTH';
+    this.onceLetters = 0;
+    this.logCounts = null;
+    this.hashNext = null;
+    this.lruPrev = null;
+    this.lruNext = null;
+    this.inClosedList = false;
+    this.half[0].reset();
+    this.half[1].reset();
+    this.id = init.id;
+    this.ipVersion = init.ipVersion;
+    this.clientPort = init.clientPort;
+    this.serverPort = init.serverPort;
+    this.clientAddress6 = init.ipVersion === 6 ? init.clientAddress : '';
+    this.serverAddress6 = init.ipVersion === 6 ? init.serverAddress : '';
+    this.clientAddr4 = init.clientAddr4;
+    this.serverAddr4 = init.serverAddr4;
+    this.key6 = init.key6;
+    this.start = init.start;
+    this.end = init.start;
+    this.flipped = init.flipped;
+    if (init.flipped) this.history = '^';
+    return this;
   }
 
   get clientAddress(): string {

@@ -72,4 +72,49 @@ export class HalfStream extends Retention {
   dupChecksum = 0;
   dupWindow = 0;
   dupTsVal = 0;
+
+  /** Makes a used direction like a new one (connections are recycled: see TcpReassembler). */
+  reset(): void {
+    this.releaseKept();
+    this.keepStart = 0;
+    this.state = 'inactive';
+    this.baseSet = false;
+    this.synSeen = false;
+    this.isn = 0;
+    this.nextSeq = 0;
+    this.nextOffset = 0;
+    this.highestEnd = 0;
+    this.ackedOffset = -1;
+    this.finOffset = -1;
+    this.firstPacketTime = -1;
+    this.firstDataTime = -1;
+    this.lastDataTime = -1;
+    this.finTime = -1;
+    this.rstTime = -1;
+    this.lastAckTime = -1;
+    this.ooo = null;
+    this.oooBytes = 0;
+    this.packets = 0;
+    this.frameBytes = 0;
+    this.payloadPackets = 0;
+    this.missedBytes = 0;
+    this.retransmittedBytes = 0;
+    this.keepAlives = 0;
+    this.zeroWindows = 0;
+    this.mss = -1;
+    this.windowScale = -1;
+    this.sackPermitted = false;
+    this.lastSynSeq = -1;
+    this.lastFinSeq = -1;
+    this.lastRstSeq = -1;
+    this.dupTs = -1;
+    this.dupIpId = 0;
+    this.dupSeq = 0;
+    this.dupAck = 0;
+    this.dupLen = 0;
+    this.dupFlags = 0;
+    this.dupChecksum = 0;
+    this.dupWindow = 0;
+    this.dupTsVal = 0;
+  }
 }

@@ -2,7 +2,7 @@ import type { PacketRecord } from '../capture/packet-record.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/decoded-packet.js';
 import { formatIPv6 } from '../decode/format-address.js';
 import { ConnectionTable } from './connection-table.js';
-import { TcpConnection } from './connection.js';
+import { TcpConnection, type ConnectionInit } from './connection.js';
 import type { HalfStream, HeldSegment } from './half-stream.js';
 import { seqDiff } from './seq.js';
 import { DEFAULT_LIMITS, type Dir, type GapReason, type StreamLimits } from './types.js';
@@ -43,9 +43,21 @@ export class TcpReassembler {
   duplicateFrames = 0;
   connectionsSeen = 0;
 
-  constructor(handler: StreamHandler, limits: Partial<StreamLimits> = {}) {
+  /** Completed connection objects for reuse (only with `recycleConnections`). */
+  private readonly free: TcpConnection[] = [];
+  private readonly recycle: boolean;
+  /** Directions holding references into the reader's buffer (see Retention). */
+  private readonly referencing: HalfStream[] = [];
+
+  /**
+   * With `recycleConnections`, a connection object is reused for a later connection once its
+   * `close` has returned: the handler must not keep it (copy what it needs in `close`). At
+   * millions of packets a second this spares the garbage collector most of its work.
+   */
+  constructor(handler: StreamHandler, limits: Partial<StreamLimits> = {}, options: { recycleConnections?: boolean } = {}) {
     this.handler = handler;
     this.limits = { ...DEFAULT_LIMITS, ...limits };
+    this.recycle = options.recycleConnections === true;
   }
 
   get openConnections(): number {
@@ -74,6 +86,16 @@ export class TcpReassembler {
     this.handler.packet?.(conn, dir, pkt, ts);
     if (conn.closedAt >= 0) this.table.markClosed(conn);
     this.table.touch(conn);
+  }
+
+  /**
+   * The reader is about to overwrite its buffer: directions still referencing unACKed bytes in
+   * it copy them now (see Retention).
+   */
+  beforeBufferReuse(): void {
+    const max = this.limits.maxRetainedBytesPerDirection;
+    for (const h of this.referencing) h.materialize(max);
+    this.referencing.length = 0;
   }
 
   /** End of input: completes every open connection, oldest first. */
@@ -113,7 +135,7 @@ export class TcpReassembler {
       }
     }
     const flipped = this.senderIsServer(pkt, srcAddr, dstAddr);
-    const c = new TcpConnection({
+    const init: ConnectionInit = {
       id: String(this.nextId++),
       ipVersion: pkt.ipVersion === 6 ? 6 : 4,
       clientAddress: flipped ? dstAddr : srcAddr,
@@ -125,7 +147,8 @@ export class TcpReassembler {
       key6,
       start: ts,
       flipped,
-    });
+    };
+    const c = this.free.pop()?.reset(init) ?? new TcpConnection(init);
     this.connectionsSeen++;
     this.table.add(c, hash);
     this.handler.open?.(c);
@@ -246,9 +269,9 @@ export class TcpReassembler {
     const offset = h.nextOffset + seqDiff(segSeq, h.nextSeq);
     const keepAlive = !syn && !fin && !rst && pkt.payloadLength === 1 && offset === h.nextOffset - 1;
 
-    // Zeek's update_history, first like in Zeek: a packet with two of SYN/FIN/RST is q (i for
-    // FIN+RST) only; one of them gives s/h, f or r only (no d even with payload); d and a are
-    // for packets with none. The FIN's sequence number is the one after its payload.
+    // Zeek's update_history, before anything else as in Zeek: a packet with two of SYN/FIN/RST
+    // is q only (i for FIN+RST); with one of them s/h, f or r only (no d even with payload); d
+    // and a only for packets with none. A FIN's sequence number is the one after its payload.
     const controls = (syn ? 1 : 0) + (fin ? 1 : 0) + (rst ? 1 : 0);
     if (controls > 1) c.historyOnce(dir, fin && rst ? 'i' : 'q');
     else if (syn) c.historyFlag(dir, ack ? 'h' : 's', pkt.seq);
@@ -380,7 +403,9 @@ export class TcpReassembler {
     const take = Math.min(captured, length);
     if (take > 0) {
       if (this.handler.data) this.handler.data(c, dir, offset, frame.subarray(at, at + take), ts);
-      if (h.ackedOffset < offset + take) h.keep(offset, frame, at, take, this.limits.maxRetainedBytesPerDirection);
+      if (h.ackedOffset < offset + take && h.keep(offset, frame, at, take, this.limits.maxRetainedBytesPerDirection)) {
+        this.referencing.push(h);
+      }
     }
     // offset === h.nextOffset here: delivery is in order.
     h.nextSeq = (h.nextSeq + (offset + take - h.nextOffset)) >>> 0;
@@ -516,6 +541,7 @@ export class TcpReassembler {
     c.completed = true;
     this.table.remove(c);
     this.handler.close?.(c);
+    if (this.recycle && this.free.length < 65536) this.free.push(c);
   }
 }
 
