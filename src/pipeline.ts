@@ -41,10 +41,14 @@ export interface PipelineOptions {
 
 export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult> {
   const sources: PacketSource[] = [];
+  /** Command-line index of each source (files that failed to open have none). */
+  const indexOf = new Map<PacketSource, number>();
   const errors: CaptureError[] = [];
   for (const [i, file] of opts.files.entries()) {
     try {
-      sources.push(await openCapture(file, i));
+      const s = await openCapture(file, i);
+      sources.push(s);
+      indexOf.set(s, i);
     } catch (e) {
       if (!(e instanceof CaptureError)) throw e;
       errors.push(e);
@@ -53,26 +57,30 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   const stats: DecodeStats = { packets: 0, tcp: 0, other: 0, fragments: 0, errors: {}, duplicateFrames: 0 };
   const reassembler = new TcpReassembler(opts.handler, opts.limits, { recycleConnections: opts.recycleConnections === true });
   const pkt = newDecodedPacket();
-  // A source whose link type we cannot decode stops with one error, like a corrupt file.
-  const rejected = new Set<number>();
-  const checkedLinkTypes = new Set<number>();
-  const badLinkType = (rec: PacketRecord): boolean => {
-    const key = rec.source * 65536 + rec.linkType;
-    if (checkedLinkTypes.has(key)) return false;
-    if (isSupportedLinkType(rec.linkType)) {
-      checkedLinkTypes.add(key);
-      return false;
+
+  // A source whose link type we cannot decode stops with one error, like a corrupt file, naming
+  // where the link type is declared (pcap header, pcapng interface block). pcapng declares
+  // interfaces as it goes, so the check runs again when a packet has an unknown link type.
+  const rejected: boolean[] = [];
+  const checkDeclaredLinkTypes = (): void => {
+    for (const s of sources) {
+      const i = indexOf.get(s)!;
+      if (rejected[i]) continue;
+      const bad = s.info.interfaces.find((iface) => !isSupportedLinkType(iface.linkType));
+      if (!bad) continue;
+      rejected[i] = true;
+
+      errors.push(new CaptureError(s.info.file, bad.offset, `unknown link type ${bad.linkType} (${linkTypeName(bad.linkType)}): proxytrace decodes Ethernet, NULL/LOOP, raw IP and Linux cooked (SLL, SLL2) captures`));
     }
-    if (!rejected.has(rec.source)) {
-      rejected.add(rec.source);
-      const file = sources[rec.source]?.info.file ?? '?';
-      errors.push(new CaptureError(file, rec.fileOffset, `unknown link type ${rec.linkType} (${linkTypeName(rec.linkType)}): proxytrace decodes Ethernet, NULL/LOOP, raw IP and Linux cooked (SLL, SLL2) captures`));
-    }
-    return true;
   };
+  checkDeclaredLinkTypes();
 
   const onPacket = (rec: PacketRecord): void => {
-    if (rejected.has(rec.source) || badLinkType(rec)) return;
+    if (rejected[rec.source]) return;
+    if (!isSupportedLinkType(rec.linkType)) {
+      checkDeclaredLinkTypes();
+      if (rejected[rec.source]) return;
+    }
     stats.packets++;
     decodeFrame(rec.buf, rec.linkType, pkt, rec.start, rec.start + rec.caplen);
     switch (pkt.outcome) {
@@ -97,7 +105,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   try {
     const infos = sources.map((s) => s.info);
     const onChunk = opts.onChunk;
-    const result = await readPackets(sources, onPacket, {
+    const result = await readPackets(sources.filter((s) => !rejected[indexOf.get(s)!]), onPacket, {
       beforeFill: () => reassembler.beforeBufferReuse(),
       ...(onChunk ? { onChunk: () => onChunk(infos) } : {}),
     });

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import zlib from 'node:zlib';
 import { oneErrorLine, pcapLayout, runCli, tshark, type CliResult } from './helpers/cli.js';
-import { gzip, writeTemp } from './helpers/pcap-writer.js';
+import { gzip, writePcap, writePcapng, writeTemp } from './helpers/pcap-writer.js';
 import { needTool, ROOT } from './helpers/tools.js';
 
 const RR = path.join(ROOT, 'captures/http-roundrobin/capture.pcap');
@@ -115,12 +115,11 @@ test('truncated gzip: the fault is at the decompressed offset where the data end
   checkFaultAfter(t, file, frames, line, 17);
 });
 
-test('unknown link type (pcap with linktype 147): exit 4, offset of its first record', () => {
+test('unknown link type (pcap with linktype 147): exit 4, offset of the link-type field', () => {
   const buf = Buffer.from(rrBytes);
   buf.writeUInt32LE(147, 20);
   const file = writeTemp('lt147.pcap', buf);
-  const line = `${file}: at byte offset ${layout[0]!.offset}: unknown link type 147 (LINKTYPE_147): proxytrace decodes Ethernet, NULL/LOOP, raw IP and Linux cooked (SLL, SLL2) captures`;
-  assert.equal(layout[0]!.offset, 24);
+  const line = `${file}: at byte offset 20: unknown link type 147 (LINKTYPE_147): proxytrace decodes Ethernet, NULL/LOOP, raw IP and Linux cooked (SLL, SLL2) captures`;
   const r = runCli(['conns', '--json', file]);
   assert.equal(r.status, 4);
   assert.equal(oneErrorLine(r.stderr), `proxytrace: ${line}`);
@@ -207,4 +206,24 @@ test('--help and --version exit 0; usage errors exit 2 with one line', () => {
     const line = oneErrorLine(r.stderr);
     assert.ok(line.includes(what), `${args.join(' ')}: ${line}`);
   }
+});
+
+test('unknown link type with no packets, and in a pcapng interface block: exit 4 at the declaration', () => {
+  const empty = writeTemp('lt147-empty.pcap', writePcap({ linkType: 147, records: [] }));
+  const r = runCli(['conns', empty]);
+  assert.equal(r.status, 4);
+  assert.equal(oneErrorLine(r.stderr), `proxytrace: ${empty}: at byte offset 20: unknown link type 147 (LINKTYPE_147): proxytrace decodes Ethernet, NULL/LOOP, raw IP and Linux cooked (SLL, SLL2) captures`);
+
+  // SHB (28 bytes), an Ethernet interface (20), a link-type-147 interface: its link type at 48 + 8.
+  const ng = writeTemp('lt147.pcapng', writePcapng({
+    sections: [{
+      interfaces: [{ linkType: 1 }, { linkType: 147 }],
+      blocks: [{ type: 'epb', interfaceId: 1, tsSec: 1, tsNsec: 0, data: new Uint8Array(60) }],
+    }],
+  }));
+  const n = runCli(['conns', '--json', ng]);
+  assert.equal(n.status, 4);
+  assert.equal(oneErrorLine(n.stderr), `proxytrace: ${ng}: at byte offset 56: unknown link type 147 (LINKTYPE_147): proxytrace decodes Ethernet, NULL/LOOP, raw IP and Linux cooked (SLL, SLL2) captures`);
+  const doc = JSON.parse(n.stdout.toString()) as { stats: { packets: number } };
+  assert.equal(doc.stats.packets, 0);
 });

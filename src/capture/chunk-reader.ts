@@ -1,3 +1,4 @@
+import { linkTypeName } from './link-types.js';
 /**
  * Shared buffering for the pcap and pcapng readers: one owned buffer, records parsed in place,
  * a partial record at the chunk end moved to the front before the next read.
@@ -48,6 +49,7 @@ export abstract class ChunkReader implements PacketSource {
       format,
       compressed: init.src.compressed,
       linkTypes: [],
+      interfaces: [],
       packets: 0,
       bytesRead: 0,
       sizeOnDisk: init.src.sizeOnDisk,
@@ -90,7 +92,10 @@ export abstract class ChunkReader implements PacketSource {
   }
 
   /** Records a distinct link type name in info.linkTypes. */
-  protected noteLinkType(name: string): void {
+  /** Records a link type declared at `offset` (pcap file header, pcapng interface block). */
+  protected noteLinkType(linkType: number, offset: number): void {
+    const name = linkTypeName(linkType);
     if (!this.info.linkTypes.includes(name)) this.info.linkTypes.push(name);
+    this.info.interfaces.push({ linkType, offset });
   }
 }

@@ -37,6 +37,8 @@ export interface CaptureInfo {
   compressed: 'gzip' | null;
   /** Link type names (e.g. "EN10MB"), in order of first appearance. */
   linkTypes: string[];
+  /** Link types as declared (pcap header; pcapng interface blocks), with the byte offset of the field. */
+  interfaces: { linkType: number; offset: number }[];
   /** Records read so far. */
   packets: number;
   /** Bytes of the (decompressed) file consumed so far. */

@@ -50,7 +50,7 @@ export class PcapReader extends ChunkReader {
     const snaplen = dv.getUint32(16, this.le);
     this.maxCaplen = Math.min(Math.max(snaplen, MIN_CAPLEN_BOUND), HARD_CAPLEN_CAP);
     this.linkType = dv.getUint32(20, this.le) & LINKTYPE_MASK;
-    this.noteLinkType(linkTypeName(this.linkType));
+    this.noteLinkType(this.linkType, 20);
     this.pos = PCAP_HEADER_LEN;
     this.rec.linkType = this.linkType;
     this.info.bytesRead = PCAP_HEADER_LEN;

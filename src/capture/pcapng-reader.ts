@@ -151,7 +151,7 @@ export class PcapngReader extends ChunkReader {
       o += 4 + ((olen + 3) & ~3);
     }
     this.ifaces.push({ linkType, snaplen, time: timeBase(tsresol, offset) });
-    this.noteLinkType(linkTypeName(linkType));
+    this.noteLinkType(linkType, this.base + p + 8);
   }
 
   private short(need: number, avail: number): null | 'more' {

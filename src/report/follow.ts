@@ -71,8 +71,8 @@ export class FollowPrinter implements StreamHandler {
     const h = c.half;
     this.write(
       `${this.atLineStart ? '' : '\n'}=== end: state ${c.state}, history ${escapeInline(c.history)}; ` +
-        `client→server ${h[0].nextOffset} bytes (${h[0].missedBytes} missing), ` +
-        `server→client ${h[1].nextOffset} bytes (${h[1].missedBytes} missing)\n`,
+        `client->server ${h[0].nextOffset} bytes (${h[0].missedBytes} missing), ` +
+        `server->client ${h[1].nextOffset} bytes (${h[1].missedBytes} missing)\n`,
     );
   }
 
@@ -87,8 +87,8 @@ export class FollowPrinter implements StreamHandler {
   private header(dir: Dir, offset: number, ts: number): void {
     this.flushCR();
     const c = this.conn!;
-    const arrow = dir === 0 ? `${c.client} → ${c.server}` : `${c.server} → ${c.client}`;
-    this.write(`${this.atLineStart ? '' : '\n'}=== ${dir === 0 ? 'client → server' : 'server → client'} (${arrow}) at offset ${offset}, ${timeOfDay(ts)}\n`);
+    const arrow = dir === 0 ? `${c.client} -> ${c.server}` : `${c.server} -> ${c.client}`;
+    this.write(`${this.atLineStart ? '' : '\n'}=== ${dir === 0 ? 'client -> server' : 'server -> client'} (${arrow}) at offset ${offset}, ${timeOfDay(ts)}\n`);
     this.lastDir = dir;
   }
 
