@@ -153,20 +153,14 @@ export type HttpErrorCode =
 
 export interface HttpError {
   code: HttpErrorCode;
+  /** The parser that saw it. */
+  role: HttpRole;
   /** Stream offset where the problem was seen. */
   offset: number;
   ts: number;
   fatal: boolean;
   /** Human-readable detail (may quote a few bytes of input). */
   detail: string;
-}
-
-export interface HttpParserOptions {
-  role: HttpRole;
-  onMessage: (msg: HttpMessage) => void;
-  onError?: (err: HttpError) => void;
-  /** Header block (and trailer block) limit in bytes; default 65536. */
-  maxHeaderBytes?: number;
 }
 
 /** What a response parser is told about the request a coming response answers. */

@@ -1,0 +1,36 @@
+/** The hand-written JSON line of `conns --json` must be exactly JSON.stringify of the contract object. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runPipeline } from '../src/pipeline.js';
+import { connectionJson, connectionJsonLine } from '../src/report/connection-json.js';
+import { handshake, runCapture } from './helpers/tcp-harness.js';
+import { committedCaptures } from './helpers/tools.js';
+
+test('every connection of every committed capture serialises identically both ways', async () => {
+  let n = 0;
+  for (const file of committedCaptures()) {
+    await runPipeline({
+      files: [file],
+      handler: {
+        close: (c) => {
+          assert.equal(connectionJsonLine(c), JSON.stringify(connectionJson(c)), `${file} connection ${c.id}`);
+          n++;
+        },
+      },
+    });
+  }
+  assert.ok(n > 100, `${n} connections`);
+});
+
+test('anomalies, IPv6 endpoints and a missing handshake serialise identically too', async () => {
+  const v6 = handshake('[2001:db8::1]:40000', '[2001:db8::2]:443', 1, 2);
+  v6.data(0, 'hello');
+  v6.data(0, 'HELLO', { seq: 2 }); // a retransmission with other bytes
+  v6.ack(1);
+  const run = await runCapture(v6.packets);
+  const c = run.conns[0]!.conn;
+  const obj = connectionJson(c);
+  assert.equal(obj.client, '[2001:db8::1]:40000');
+  assert.deepEqual(obj.anomalies, { overlap_different_bytes: 1 });
+  assert.equal(connectionJsonLine(c), JSON.stringify(obj));
+});
