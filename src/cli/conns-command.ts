@@ -1,17 +1,28 @@
 import { EXIT, type ExitCode } from '../errors.js';
-import { runPipeline } from '../pipeline.js';
+import { runPipeline, type DecodeStats } from '../pipeline.js';
 import { CONNS_FORMAT_VERSION, captureJson, connectionJsonLine } from '../report/connection-json.js';
-import { connectionRow, renderConnsText } from '../report/conns-text.js';
+import { ConnsTable } from '../report/conns-text.js';
 import { Progress } from '../report/progress.js';
 import { reportInputErrors, statsNotes } from './input-notes.js';
 import { StreamWriter, writeOut } from './output.js';
 
 export interface ConnsOptions {
   json?: boolean;
+  stats?: boolean;
+}
+
+/** `--stats`: how fast this run went, on stderr (what `npm run bench` reads). */
+function printRunStats(stats: DecodeStats, t0: number): void {
+  const seconds = (performance.now() - t0) / 1000;
+  const rss = process.resourceUsage().maxRSS / 1024;
+  process.stderr.write(
+    `proxytrace: ${stats.packets} packets (${stats.tcp} TCP) in ${seconds.toFixed(3)} s: ` +
+      `${(stats.packets / seconds / 1e6).toFixed(2)} M packets/s; peak RSS ${rss.toFixed(0)} MB\n`,
+  );
 }
 
 export async function connsCommand(files: string[], opts: ConnsOptions): Promise<ExitCode> {
-  return opts.json === true ? connsJson(files) : connsText(files);
+  return opts.json === true ? connsJson(files, opts) : connsText(files, opts);
 }
 
 /**
@@ -19,7 +30,8 @@ export async function connsCommand(files: string[], opts: ConnsOptions): Promise
  * completion; ids give the order of first packets), and memory holds only open connections.
  * The document's summary fields (captures, errors, stats) follow the connections.
  */
-async function connsJson(files: string[]): Promise<ExitCode> {
+async function connsJson(files: string[], opts: ConnsOptions): Promise<ExitCode> {
+  const t0 = performance.now();
   const out = new StreamWriter(`{"formatVersion":${CONNS_FORMAT_VERSION},"connections":[\n`, ',\n');
   const result = await runPipeline({
     files,
@@ -28,6 +40,7 @@ async function connsJson(files: string[]): Promise<ExitCode> {
     onChunk: () => out.flush(),
   });
   out.flush();
+  if (opts.stats) printRunStats(result.stats, t0);
   const tail = {
     captures: result.captures.map(captureJson),
     errors: result.errors.map((e) => e.message),
@@ -37,16 +50,19 @@ async function connsJson(files: string[]): Promise<ExitCode> {
   return reportInputErrors(result.errors) ?? EXIT.ok;
 }
 
-async function connsText(files: string[]): Promise<ExitCode> {
-  const rows: string[][] = [];
+async function connsText(files: string[], opts: ConnsOptions): Promise<ExitCode> {
+  const table = new ConnsTable();
   const progress = Progress.enabled(false) ? new Progress(process.stderr) : null;
+  const t0 = performance.now();
   const result = await runPipeline({
     files,
-    handler: { close: (c) => void (rows[Number(c.id) - 1] = connectionRow(c)) },
+    handler: { close: (c) => table.add(c) },
     recycleConnections: true,
     ...(progress ? { onChunk: (caps) => progress.update(caps) } : {}),
   });
   progress?.done();
-  await writeOut(renderConnsText(rows.filter(Boolean), result.captures.map(captureJson)) + statsNotes(result.stats));
+  const text = table.render(result.captures.map(captureJson)) + statsNotes(result.stats);
+  if (opts.stats) printRunStats(result.stats, t0);
+  await writeOut(text);
   return reportInputErrors(result.errors) ?? EXIT.ok;
 }

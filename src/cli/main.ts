@@ -40,8 +40,9 @@ program
   .description('List every TCP connection in the captures: endpoints, times, bytes each way, Zeek conn_state and history.')
   .argument('<file...>', 'capture files (pcap, pcapng, optionally gzip-compressed; "-" reads stdin); several are merged by time')
   .option('--json', 'print the versioned JSON document (docs/json-contract.md) instead of a table')
+  .option('--stats', 'print packets, processing time, rate and peak memory on stderr')
   .addHelpText('after', EXIT_CODES)
-  .action(action((files: string[], opts: { json?: boolean }) => connsCommand(files, opts)));
+  .action(action((files: string[], opts: { json?: boolean; stats?: boolean }) => connsCommand(files, opts)));
 
 program
   .command('follow')

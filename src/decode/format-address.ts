@@ -5,8 +5,16 @@ import type { DecodedPacket } from './decoded-packet.js';
 
 /** Dotted quad from an unsigned (or signed) 32-bit number. */
 export function formatIPv4(n: number): string {
-  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  // A capture has few distinct addresses and many connections: format each address once.
+  let s = IPV4_CACHE.get(n);
+  if (s === undefined) {
+    s = `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+    if (IPV4_CACHE.size < 65536) IPV4_CACHE.set(n, s);
+  }
+  return s;
 }
+
+const IPV4_CACHE = new Map<number, string>();
 
 /**
  * The 16-byte IPv6 address at data[offset] in RFC 5952 form: lowercase, no leading zeros, the

@@ -17,25 +17,45 @@ export function connectionRow(c: TcpConnection): string[] {
   ];
 }
 
-/** The `conns` table, then one line per capture. Rows are sorted by connection id by the caller. */
-export function renderConnsText(rows: readonly string[][], captures: readonly CaptureJson[]): string {
-  const widths = CONNS_COLUMNS.map((t) => t.length);
-  for (const row of rows) for (let i = 0; i < row.length; i++) if (row[i]!.length > widths[i]!) widths[i] = row[i]!.length;
-  const line = (cells: readonly string[]): string => {
-    let s = '';
-    for (let i = 0; i < cells.length; i++) {
-      const v = cells[i]!;
-      if (i > 0) s += '  ';
-      s += RIGHT.has(i) ? v.padStart(widths[i]!) : i === cells.length - 1 ? v : v.padEnd(widths[i]!);
-    }
-    return s.trimEnd();
-  };
-  const out: string[] = [line(CONNS_COLUMNS)];
-  for (const row of rows) out.push(line(row));
-  out.push('');
-  for (const c of captures) {
-    out.push(`${escapeInline(c.file)}: ${c.format}${c.compressed ? ' (gzip)' : ''}, ${c.linkTypes.join('/') || 'no packets'}, ${c.packets} packets`);
+/**
+ * The `conns` table, filled as connections complete: each row is kept as one tab-joined string
+ * (tens of thousands of rows stay small) and column widths are tracked as rows come.
+ */
+export class ConnsTable {
+  private readonly rows: string[] = [];
+  private readonly widths = CONNS_COLUMNS.map((t) => t.length);
+
+  add(c: TcpConnection): void {
+    const cells = connectionRow(c);
+    for (let i = 0; i < cells.length; i++) if (cells[i]!.length > this.widths[i]!) this.widths[i] = cells[i]!.length;
+    // Cells hold no tab: endpoints, numbers, codes and letters only.
+    this.rows[Number(c.id) - 1] = cells.join('\t');
   }
-  out.push(`${rows.length} TCP connection${rows.length === 1 ? '' : 's'}`);
-  return out.join('\n') + '\n';
+
+  /** The table in id order, then one line per capture. */
+  render(captures: readonly CaptureJson[]): string {
+    const widths = this.widths;
+    const line = (cells: readonly string[]): string => {
+      let s = '';
+      for (let i = 0; i < cells.length; i++) {
+        const v = cells[i]!;
+        if (i > 0) s += '  ';
+        s += RIGHT.has(i) ? v.padStart(widths[i]!) : i === cells.length - 1 ? v : v.padEnd(widths[i]!);
+      }
+      return s.trimEnd();
+    };
+    const out: string[] = [line(CONNS_COLUMNS)];
+    let n = 0;
+    for (const row of this.rows) {
+      if (row === undefined) continue;
+      out.push(line(row.split('\t')));
+      n++;
+    }
+    out.push('');
+    for (const c of captures) {
+      out.push(`${escapeInline(c.file)}: ${c.format}${c.compressed ? ' (gzip)' : ''}, ${c.linkTypes.join('/') || 'no packets'}, ${c.packets} packets`);
+    }
+    out.push(`${n} TCP connection${n === 1 ? '' : 's'}`);
+    return out.join('\n') + '\n';
+  }
 }
