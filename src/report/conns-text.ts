@@ -29,7 +29,7 @@ export class ConnsTable {
     const cells = connectionRow(c);
     for (let i = 0; i < cells.length; i++) if (cells[i]!.length > this.widths[i]!) this.widths[i] = cells[i]!.length;
     // Cells hold no tab: endpoints, numbers, codes and letters only.
-    this.rows[Number(c.id) - 1] = cells.join('\t');
+    this.rows[c.seq - 1] = cells.join('\t');
   }
 
   /** The table in id order, then one line per capture. */

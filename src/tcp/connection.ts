@@ -3,7 +3,8 @@ import { HalfStream } from './half-stream.js';
 import type { AnomalyCode, ConnState, Dir } from './types.js';
 
 export interface ConnectionInit {
-  id: string;
+  /** Connection number, in order of first packet from 1. */
+  seq: number;
   ipVersion: 4 | 6;
   clientAddress: string;
   clientPort: number;
@@ -21,7 +22,8 @@ export interface ConnectionInit {
  * directions, and what Zeek would write in conn.log for it.
  */
 export class TcpConnection {
-  id: string;
+  /** Connection number, in order of first packet from 1 (a number on the hot path; `id` is its text). */
+  seq: number;
   ipVersion: 4 | 6;
   clientPort: number;
   serverPort: number;
@@ -38,7 +40,8 @@ export class TcpConnection {
   readonly half: [HalfStream, HalfStream] = [new HalfStream(), new HalfStream()];
   start: number;
   end: number;
-  history = '';
+  /** Index of the history string in the shared table (see appendHistory). */
+  historyId = 0;
   /** The first packet seen came from the server (SYN-ACK first, or the midstream heuristic said so). */
   flipped = false;
   anomalies: Map<AnomalyCode, number> | null = null;
@@ -65,7 +68,7 @@ export class TcpConnection {
   inClosedList = false;
 
   constructor(init: ConnectionInit) {
-    this.id = init.id;
+    this.seq = init.seq;
     this.ipVersion = init.ipVersion;
     this.clientPort = init.clientPort;
     this.serverPort = init.serverPort;
@@ -77,7 +80,7 @@ export class TcpConnection {
     this.start = init.start;
     this.end = init.start;
     this.flipped = init.flipped;
-    if (init.flipped) this.history = '^';
+    if (init.flipped) this.historyId = FLIPPED_HISTORY;
   }
 
   /**
@@ -85,7 +88,7 @@ export class TcpConnection {
    * its handler does not keep them after close, which spares the garbage collector most of its work.
    */
   reset(init: ConnectionInit): this {
-    this.history = '';
+    this.historyId = 0;
     this.flipped = false;
     this.anomalies = null;
     this.sources = 0;
@@ -103,7 +106,7 @@ export class TcpConnection {
     this.inClosedList = false;
     this.half[0].reset();
     this.half[1].reset();
-    this.id = init.id;
+    this.seq = init.seq;
     this.ipVersion = init.ipVersion;
     this.clientPort = init.clientPort;
     this.serverPort = init.serverPort;
@@ -115,7 +118,7 @@ export class TcpConnection {
     this.start = init.start;
     this.end = init.start;
     this.flipped = init.flipped;
-    if (init.flipped) this.history = '^';
+    if (init.flipped) this.historyId = FLIPPED_HISTORY;
     return this;
   }
 
@@ -181,27 +184,35 @@ export class TcpConnection {
     if (isPowerOfTen(n)) this.appendHistory(dir === 0 ? letter.toUpperCase() : letter);
   }
 
+  /** The connection's id as users see it: "1", "2", ... */
+  get id(): string {
+    return String(this.seq);
+  }
+
+  /** Zeek's history letters so far. */
+  get history(): string {
+    return HISTORIES[this.historyId]!;
+  }
+
   /**
-   * Most connections share a handful of histories, so each history string is made once and
-   * shared: appending a letter is a lookup, not a new string per connection and letter.
+   * Most connections share a handful of histories, so histories are interned: a connection holds
+   * an index, and appending a letter is a lookup in a transition table, not a new string.
    */
   private appendHistory(letter: string): void {
-    let next = HISTORY_CACHE.get(this.history);
-    if (next === undefined) {
-      if (HISTORY_CACHE.size >= 20_000) {
-        this.history += letter;
-        return;
+    const code = letter.charCodeAt(0);
+    const slot = this.historyId * 128 + code;
+    let next = slot < TRANSITIONS.length ? TRANSITIONS[slot]! : 0;
+    if (next === 0) {
+      const text = HISTORIES[this.historyId]! + letter;
+      next = HISTORY_IDS.get(text) ?? 0;
+      if (next === 0) {
+        next = HISTORIES.length;
+        HISTORIES.push(text);
+        HISTORY_IDS.set(text, next);
       }
-      next = new Map();
-      HISTORY_CACHE.set(this.history, next);
+      if (slot < TRANSITIONS.length) TRANSITIONS[slot] = next;
     }
-    let h = next.get(letter);
-    if (h === undefined) {
-      h = this.history + letter;
-      h = h.split('').join(''); // a flat string, not a rope over the prefix
-      next.set(letter, h);
-    }
-    this.history = h;
+    this.historyId = next;
   }
 
   /** Zeek's conn_state, from the two endpoint states (base/protocols/conn/main.zeek). */
@@ -227,7 +238,12 @@ export class TcpConnection {
   }
 }
 
-const HISTORY_CACHE = new Map<string, Map<string, string>>();
+/** Interned history strings; index 0 is the empty history. */
+const HISTORIES: string[] = ['', '^'];
+const HISTORY_IDS = new Map<string, number>([['', 0], ['^', 1]]);
+const FLIPPED_HISTORY = 1;
+/** TRANSITIONS[id * 128 + letter code]: the id after appending the letter (0: not computed yet). */
+const TRANSITIONS = new Int32Array(4096 * 128);
 const ONCE_BITS: Record<string, number> = { a: 1, d: 2, i: 4, q: 8 };
 const LOG_INDEX: Record<string, number> = { c: 0, g: 1, t: 2, w: 3 };
 

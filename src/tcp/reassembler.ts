@@ -136,7 +136,7 @@ export class TcpReassembler {
     }
     const flipped = this.senderIsServer(pkt, srcAddr, dstAddr);
     const init: ConnectionInit = {
-      id: String(this.nextId++),
+      seq: this.nextId++,
       ipVersion: pkt.ipVersion === 6 ? 6 : 4,
       clientAddress: flipped ? dstAddr : srcAddr,
       clientPort: flipped ? pkt.dstPort : pkt.srcPort,
@@ -525,18 +525,24 @@ export class TcpReassembler {
     }
   }
 
-  private complete(c: TcpConnection): void {
-    if (c.completed) return;
-    for (const dir of [0, 1] as const) {
-      const h = c.half[dir];
-      // A FIN proves every byte before it was sent, ACKed or not.
-      const limit = h.finOffset >= 0 ? h.finOffset : Math.max(h.highestEnd, h.ackedOffset);
-      this.skipTo(c, dir, limit, c.end);
-      for (const s of h.ooo ?? []) this.oooTotal -= s.data.length;
+  /** Flushes one direction at completion: what never arrived becomes gaps. */
+  private endDirection(c: TcpConnection, dir: Dir): void {
+    const h = c.half[dir];
+    // A FIN proves every byte before it was sent, ACKed or not.
+    const limit = h.finOffset >= 0 ? h.finOffset : Math.max(h.highestEnd, h.ackedOffset);
+    if (h.nextOffset < limit) this.skipTo(c, dir, limit, c.end);
+    if (h.ooo !== null) {
+      for (const s of h.ooo) this.oooTotal -= s.data.length;
       h.ooo = null;
       h.oooBytes = 0;
-      h.releaseKept();
     }
+    h.releaseKept();
+  }
+
+  private complete(c: TcpConnection): void {
+    if (c.completed) return;
+    this.endDirection(c, 0);
+    this.endDirection(c, 1);
     c.state = c.computeState();
     c.completed = true;
     this.table.remove(c);
