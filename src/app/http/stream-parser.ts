@@ -1,0 +1,804 @@
+/**
+ * HTTP/1.x parser for one direction of one connection. No I/O: the tcp stage pushes ordered bytes
+ * and gaps, messages come out through `onMessage` as soon as they are complete.
+ *
+ * Memory is bounded: only the header block being parsed (≤ maxHeaderBytes) is copied; bodies
+ * are counted and hashed, never kept. Nothing here throws on input; protocol errors go to
+ * `onError`, and after a fatal one the parser stops (`notHttp`).
+ */
+import { fnv1aHex, fnv1aUpdate, FNV1A_INIT } from './fnv1a.js';
+import { isKeepAlive, requestFraming, responseFraming, type Framing } from './framing.js';
+import { latin1, parseFieldLines, splitLines } from './head-block.js';
+import { headerTokens, headerValues } from './headers.js';
+import { couldBeStartLine, looksLikeStartLine, parseRequestLine, parseStatusLine } from './start-line.js';
+import type {
+  BodyFraming, HttpError, HttpErrorCode, HttpHeaders, HttpMessage, HttpNote, HttpRole, ResponseExpectation,
+} from './types.js';
+
+export interface HttpStreamParserOptions {
+  role: HttpRole;
+  /** Every message, in stream order, once complete (or once known to be cut short). */
+  onMessage: (msg: HttpMessage) => void;
+  onError?: (err: HttpError) => void;
+  /** Header block (and trailer block) limit in bytes; default 65536. */
+  maxHeaderBytes?: number;
+  /**
+   * Request role only: the response parser of the same connection. Each request is announced to
+   * it (`expectResponseTo`) as soon as its header block is complete, and its verdict on
+   * Upgrade/CONNECT tells this parser whether what follows is a tunnel.
+   */
+  responses?: HttpStreamParser;
+}
+
+type State =
+  | 'idle' // between messages
+  | 'head' // in a header block
+  | 'body' // in a content-length body
+  | 'chunk_size' | 'chunk_data' | 'chunk_end' | 'trailers'
+  | 'close' | 'tunnel' // until end()
+  | 'await' // request side, after Upgrade/CONNECT: input queued until we know if it is HTTP
+  | 'resync' // after a gap: looking for a start line
+  | 'stopped' // after a fatal error
+  | 'ended';
+
+type Verdict = 'unknown' | 'tunnel' | 'http';
+
+/** A message being parsed. */
+interface Draft {
+  index: number;
+  offset: number;
+  firstByteTs: number;
+  startLine: string;
+  version: string;
+  method: string;
+  target: string;
+  status: number;
+  reason: string;
+  requestMethod: string | null;
+  requestIndex: number | null;
+  headers: HttpHeaders | null;
+  trailers: HttpHeaders;
+  headerEndOffset: number;
+  headersCompleteTs: number;
+  lastByteTs: number;
+  framing: BodyFraming;
+  length: number;
+  hash: number;
+  chunks: number[];
+  missing: number;
+  damaged: boolean;
+  notes: Set<HttpNote>;
+  /** Request with Upgrade, or CONNECT: held back until we know whether a tunnel follows. */
+  upgradeCapable: boolean;
+  verdict: Verdict;
+  /** Where the framing of a held-back request ended (-1 until then). */
+  framedEnd: number;
+}
+
+interface Expectation {
+  method: string;
+  index: number;
+  expectContinue: boolean;
+  onSwitch: ((tunnel: boolean) => void) | null;
+}
+
+type Queued = { offset: number; data: Uint8Array; ts: number } | { offset: number; length: number; ts: number };
+
+const DEFAULT_MAX_HEADER_BYTES = 65536;
+const MAX_CHUNK_LINE = 4096;
+const MAX_CHUNKS_KEPT = 4096;
+/** Requests announced without a response yet; past it the oldest are forgotten (pairing is lost by then anyway). */
+const MAX_EXPECTATIONS = 65536;
+const CHUNK_SIZE_LINE = /^([0-9A-Fa-f]{1,13})[ \t]*(?:;.*)?$/s;
+
+export class HttpStreamParser {
+  readonly role: HttpRole;
+  /** True once a fatal error stopped the parser: the rest of the stream is not parsed. */
+  notHttp = false;
+  /** Bytes thrown away while resynchronising after a gap. */
+  skippedBytes = 0;
+  /** Bytes announced missing by gap(). */
+  missingBytes = 0;
+  /** Bytes received after the parser stopped. */
+  ignoredBytes = 0;
+  /** Messages emitted so far. */
+  messages = 0;
+
+  private readonly onMessage: (msg: HttpMessage) => void;
+  private readonly onError: ((err: HttpError) => void) | null;
+  private readonly maxHeaderBytes: number;
+  private readonly responses: HttpStreamParser | null;
+
+  private state: State = 'idle';
+  /** Next stream offset expected from the tcp stage (input side; queued input counts as taken). */
+  private next = 0;
+  /** The first push or gap sets where the stream starts (not 0 when a PROXY header was stripped). */
+  private started = false;
+  private draft: Draft | null = null;
+  private nextIndex = 0;
+  private prevKeepAlive = true;
+  private leadingEmpty = 0;
+  private resynced = false;
+
+  // The block (header block, trailers, chunk-size line, or resync line) being accumulated.
+  // Bytes past the current parse position may sit in it; they are dropped and read again from the input.
+  private buf = new Uint8Array(256); // grows by doubling, up to maxHeaderBytes
+  private bufLen = 0;
+  /** Stream offset of buf[0]. */
+  private bufBase = 0;
+  private scanPos = 0;
+  private lineStart = 0;
+  private lineIndex = 0;
+  private firstLineEnd = 0;
+  /** Resync: capture time of the line being accumulated, and whether its beginning was dropped. */
+  private lineTs = 0;
+  private lineTail = false;
+
+  private remaining = 0;
+  private crSeen = false;
+
+  private readonly expectations: Expectation[] = [];
+  private expectationCount = 0;
+  private queue: Queued[] = [];
+  private queuedBytes = 0;
+
+  constructor(opts: HttpStreamParserOptions) {
+    this.role = opts.role;
+    this.onMessage = opts.onMessage;
+    this.onError = opts.onError ?? null;
+    this.maxHeaderBytes = Math.max(64, opts.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES);
+    this.responses = opts.role === 'request' ? (opts.responses ?? null) : null;
+  }
+
+  /**
+   * Response role: the next request on this connection (call in request order, before or while
+   * its response arrives). Tells HEAD and CONNECT apart, and whether a 100 was asked for.
+   * Without it a response is parsed as answering neither HEAD nor CONNECT (note `unpaired`).
+   */
+  expectResponseTo(method: string, opts: ResponseExpectation = {}): void {
+    if (this.role !== 'response') return;
+    if (this.expectations.length >= MAX_EXPECTATIONS) this.expectations.shift();
+    this.expectations.push({
+      method,
+      index: this.expectationCount++,
+      expectContinue: opts.expectContinue ?? false,
+      onSwitch: opts.onSwitch ?? null,
+    });
+  }
+
+  /** In-order bytes at stream offset `offset`; `data` is only read during the call. */
+  push(offset: number, data: Uint8Array, ts: number): void {
+    if (this.state === 'ended' || data.length === 0) return;
+    this.start(offset);
+    // The tcp stage delivers in order; be safe anyway: a jump is a gap, a repeat is dropped.
+    if (offset > this.next) this.gap(this.next, offset - this.next, ts);
+    else if (offset < this.next) {
+      const skip = this.next - offset;
+      if (skip >= data.length) return;
+      data = data.subarray(skip);
+      offset = this.next;
+    }
+    this.next = offset + data.length;
+    this.feed(offset, data, ts);
+    if (this.state === 'await') this.tryResolve(false);
+  }
+
+  /** Bytes [offset, offset + length) will never arrive. */
+  gap(offset: number, length: number, ts: number): void {
+    if (this.state === 'ended' || length <= 0) return;
+    this.start(offset);
+    // Starting before the expected offset: the overlap was already delivered; after it: the
+    // bytes in between are missing too.
+    length += offset - this.next;
+    offset = this.next;
+    if (length <= 0) return;
+    this.missingBytes += length;
+    this.next = offset + length;
+    this.lose(offset, length, ts);
+    if (this.state === 'await') this.tryResolve(false);
+  }
+
+  /** End of the stream: finishes close-delimited bodies and tunnels; anything else open is truncated. */
+  end(ts: number): void {
+    if (this.state === 'ended') return;
+    if (this.state === 'await') this.tryResolve(true);
+    const d = this.draft;
+    switch (this.state) {
+      case 'close':
+      case 'tunnel':
+        if (d !== null) this.complete(d, this.next);
+        break;
+      case 'head':
+        if (d !== null && this.lineIndex >= 1) {
+          this.error('truncated', this.next, ts, 'stream ended inside a header block');
+          this.emitPartial(d, this.next);
+        } else if (this.bufLen > 0) {
+          this.error('truncated', this.next, ts, 'stream ended inside a start line');
+        }
+        break;
+      case 'body':
+      case 'chunk_size':
+      case 'chunk_data':
+      case 'chunk_end':
+      case 'trailers':
+        if (d !== null) {
+          this.error('truncated', this.next, ts, `stream ended inside a ${d.framing} body`);
+          this.emitPartial(d, this.next);
+        }
+        break;
+      default:
+        break;
+    }
+    this.draft = null;
+    this.state = 'ended';
+  }
+
+  // ---- input ----
+
+  private start(offset: number): void {
+    if (this.started) return;
+    this.started = true;
+    this.next = offset;
+  }
+
+  private feed(offset: number, data: Uint8Array, ts: number): void {
+    let i = 0;
+    const len = data.length;
+    while (i < len) {
+      const d = this.draft;
+      switch (this.state) {
+        case 'idle': {
+          const b = data[i]!;
+          // RFC 9112 §2.2: empty lines before a start line are ignored.
+          if (b === 0x0d || b === 0x0a) {
+            this.leadingEmpty++;
+            i++;
+            break;
+          }
+          this.startDraft(offset + i, ts);
+          break;
+        }
+        case 'head':
+        case 'trailers':
+          i = this.takeBlock(offset, data, i, ts);
+          break;
+        case 'resync':
+          i = this.resyncScan(offset, data, i, ts);
+          break;
+        case 'body': {
+          const n = Math.min(this.remaining, len - i);
+          this.bodyBytes(d!, data, i, n, ts);
+          i += n;
+          this.remaining -= n;
+          if (this.remaining === 0) this.complete(d!, offset + i);
+          break;
+        }
+        case 'chunk_data': {
+          const n = Math.min(this.remaining, len - i);
+          this.bodyBytes(d!, data, i, n, ts);
+          i += n;
+          this.remaining -= n;
+          if (this.remaining === 0) {
+            this.state = 'chunk_end';
+            this.crSeen = false;
+          }
+          break;
+        }
+        case 'chunk_size':
+          i = this.takeChunkLine(offset, data, i, ts);
+          break;
+        case 'chunk_end': {
+          const b = data[i]!;
+          d!.lastByteTs = ts;
+          if (b === 0x0d && !this.crSeen) {
+            this.crSeen = true;
+          } else if (b === 0x0a) {
+            if (!this.crSeen) d!.notes.add('lf_only');
+            this.enterBlock('chunk_size', offset + i + 1);
+          } else {
+            this.fatal('bad_chunk', offset + i, ts, 'no CRLF after chunk data');
+            break;
+          }
+          i++;
+          break;
+        }
+        case 'close':
+        case 'tunnel':
+          this.bodyBytes(d!, data, i, len - i, ts);
+          i = len;
+          break;
+        case 'await': {
+          const rest = data.slice(i);
+          this.queue.push({ offset: offset + i, data: rest, ts });
+          this.queuedBytes += rest.length;
+          i = len;
+          break;
+        }
+        case 'stopped':
+          this.ignoredBytes += len - i;
+          i = len;
+          break;
+        case 'ended':
+          i = len;
+          break;
+      }
+    }
+  }
+
+  /** The gap counterpart of feed(): how the missing bytes affect each state. */
+  private lose(offset: number, length: number, ts: number): void {
+    while (length > 0) {
+      const d = this.draft;
+      switch (this.state) {
+        case 'idle':
+          this.error('gap_between_messages', offset, ts, `${length} bytes missing between messages`);
+          this.enterResync(offset + length);
+          return;
+        case 'resync':
+          this.skippedBytes += this.bufLen;
+          this.enterResync(offset + length);
+          return;
+        case 'head':
+          this.error('gap_in_headers', offset, ts, `${length} bytes missing in a header block`);
+          if (d !== null && this.lineIndex >= 1) {
+            this.damage(d, length, ts);
+            this.emitPartial(d, offset + length);
+          } else {
+            this.skippedBytes += this.bufLen;
+            this.draft = null;
+          }
+          this.enterResync(offset + length);
+          return;
+        case 'chunk_size':
+        case 'chunk_end':
+        case 'trailers':
+          if (this.state === 'trailers') this.error('gap_in_headers', offset, ts, `${length} bytes missing in the trailers`);
+          else this.error('gap_in_chunked', offset, ts, `${length} bytes missing in chunk framing`);
+          this.damage(d!, length, ts);
+          this.emitPartial(d!, offset + length);
+          this.enterResync(offset + length);
+          return;
+        case 'body':
+        case 'chunk_data': {
+          const n = Math.min(this.remaining, length);
+          this.damage(d!, n, ts);
+          d!.length += n;
+          this.remaining -= n;
+          offset += n;
+          length -= n;
+          if (this.remaining === 0) {
+            if (this.state === 'body') this.complete(d!, offset);
+            else {
+              this.state = 'chunk_end';
+              this.crSeen = false;
+            }
+          }
+          break;
+        }
+        case 'close':
+        case 'tunnel':
+          this.damage(d!, length, ts);
+          d!.length += length;
+          return;
+        case 'await':
+          this.queue.push({ offset, length, ts });
+          return;
+        case 'stopped':
+        case 'ended':
+          return;
+      }
+    }
+  }
+
+  private damage(d: Draft, n: number, ts: number): void {
+    d.damaged = true;
+    d.missing += n;
+    d.lastByteTs = ts;
+  }
+
+  private bodyBytes(d: Draft, data: Uint8Array, i: number, n: number, ts: number): void {
+    if (n <= 0) return;
+    d.hash = fnv1aUpdate(d.hash, data, i, i + n);
+    d.length += n;
+    d.lastByteTs = ts;
+  }
+
+  // ---- blocks: header block, trailers, chunk-size lines, resync lines ----
+
+  private enterBlock(state: 'head' | 'trailers' | 'chunk_size', base: number): void {
+    this.state = state;
+    this.bufLen = 0;
+    this.bufBase = base;
+    this.scanPos = 0;
+    this.lineStart = 0;
+    this.lineIndex = 0;
+  }
+
+  private enterResync(base: number): void {
+    this.enterBlock('head', base);
+    this.state = 'resync';
+    this.lineTail = false;
+    this.resynced = true;
+    this.draft = null;
+  }
+
+  /** Copies up to `n` bytes of data[i..] into the block buffer, growing it up to the limit. */
+  private append(data: Uint8Array, i: number, n: number): void {
+    const need = this.bufLen + n;
+    if (need > this.buf.length) {
+      let size = this.buf.length;
+      while (size < need) size *= 2;
+      const bigger = new Uint8Array(size);
+      bigger.set(this.buf.subarray(0, this.bufLen));
+      this.buf = bigger;
+    }
+    this.buf.set(data.subarray(i, i + n), this.bufLen);
+    this.bufLen = need;
+  }
+
+  /** Header block or trailer block: returns the new input index. */
+  private takeBlock(offset: number, data: Uint8Array, i: number, ts: number): number {
+    const d = this.draft!;
+    const n = Math.min(data.length - i, this.maxHeaderBytes - this.bufLen);
+    this.append(data, i, n);
+    const buf = this.buf.subarray(0, this.bufLen);
+    for (;;) {
+      const lf = buf.indexOf(0x0a, this.scanPos);
+      if (lf < 0) break;
+      this.scanPos = lf + 1;
+      const lineLen = lf - this.lineStart;
+      if (this.state === 'head' && this.lineIndex === 0) {
+        if (!this.acceptStartLine(d, lf, ts)) return data.length;
+      } else if (lineLen === 0 || (lineLen === 1 && buf[lf - 1] === 0x0d)) {
+        // The blank line: every byte up to here is the block; what follows is read again from data.
+        this.bufLen = lf + 1;
+        const end = this.bufBase + this.bufLen;
+        if (this.state === 'head') this.finishHead(d, ts);
+        else this.finishTrailers(d, ts);
+        return end - offset;
+      }
+      this.lineIndex++;
+      this.lineStart = lf + 1;
+    }
+    if (this.state === 'head' && this.lineIndex === 0 && !couldBeStartLine(this.role, buf, this.bufLen)) {
+      this.fatal('bad_start_line', this.bufBase, ts, `not an HTTP/1 ${this.role === 'request' ? 'request' : 'status'} line: ${quote(buf, 0, this.bufLen)}`);
+      return data.length;
+    }
+    if (n < data.length - i) {
+      this.fatal('headers_too_large', this.bufBase, ts, `no end of the ${this.state === 'head' ? 'header' : 'trailer'} block within ${this.maxHeaderBytes} bytes`);
+      return data.length;
+    }
+    return i + n;
+  }
+
+  private takeChunkLine(offset: number, data: Uint8Array, i: number, ts: number): number {
+    const d = this.draft!;
+    d.lastByteTs = ts;
+    const lf = data.indexOf(0x0a, i);
+    const stop = lf < 0 ? data.length : lf;
+    const n = Math.min(stop - i, MAX_CHUNK_LINE + 1 - this.bufLen);
+    this.append(data, i, n);
+    if (this.bufLen > MAX_CHUNK_LINE) {
+      this.fatal('bad_chunk', this.bufBase, ts, `chunk-size line longer than ${MAX_CHUNK_LINE} bytes`);
+      return data.length;
+    }
+    if (lf < 0) return data.length;
+    let end = this.bufLen;
+    if (end > 0 && this.buf[end - 1] === 0x0d) end--;
+    else d.notes.add('lf_only');
+    const line = latin1(this.buf, 0, end);
+    const m = CHUNK_SIZE_LINE.exec(line);
+    if (m === null) {
+      this.fatal('bad_chunk', this.bufBase, ts, `invalid chunk-size line: ${JSON.stringify(line.slice(0, 40))}`);
+      return data.length;
+    }
+    const size = parseInt(m[1]!, 16);
+    if (size === 0) {
+      this.enterBlock('trailers', offset + lf + 1);
+    } else {
+      if (d.chunks.length < MAX_CHUNKS_KEPT) d.chunks.push(size);
+      else d.notes.add('too_many_chunks');
+      this.remaining = size;
+      this.state = 'chunk_data';
+    }
+    return lf + 1;
+  }
+
+  private resyncScan(offset: number, data: Uint8Array, i: number, ts: number): number {
+    if (this.bufLen === 0) this.lineTs = ts;
+    const n = Math.min(data.length - i, this.maxHeaderBytes - this.bufLen);
+    this.append(data, i, n);
+    const buf = this.buf.subarray(0, this.bufLen);
+    for (;;) {
+      const lf = buf.indexOf(0x0a, this.scanPos);
+      if (lf < 0) break;
+      this.scanPos = lf + 1;
+      let stop = lf;
+      if (stop > this.lineStart && buf[stop - 1] === 0x0d) stop--;
+      if (!this.lineTail && stop - this.lineStart >= 12 && looksLikeStartLine(this.role, latin1(buf, this.lineStart, stop))) {
+        // Found: the line becomes the first line of a new message, parsed again by the head state
+        // (kept in the buffer: it may have begun in an earlier push).
+        this.skippedBytes += this.lineStart;
+        this.buf.copyWithin(0, this.lineStart, lf + 1);
+        const base = this.bufBase + this.lineStart;
+        const len = lf + 1 - this.lineStart;
+        this.enterBlock('head', base);
+        this.bufLen = len;
+        this.startDraft(base, this.lineTs);
+        return base + len - offset;
+      }
+      this.lineTail = false;
+      this.lineStart = lf + 1;
+      this.lineTs = ts;
+    }
+    // Keep only the incomplete last line.
+    this.skippedBytes += this.lineStart;
+    this.buf.copyWithin(0, this.lineStart, this.bufLen);
+    this.bufBase += this.lineStart;
+    this.bufLen -= this.lineStart;
+    this.scanPos = this.bufLen;
+    this.lineStart = 0;
+    if (this.bufLen >= this.maxHeaderBytes) {
+      // A line longer than any start line we accept: drop it, and its tail cannot be one either.
+      this.skippedBytes += this.bufLen;
+      this.bufBase += this.bufLen;
+      this.bufLen = 0;
+      this.scanPos = 0;
+      this.lineTail = true;
+    }
+    return i + n;
+  }
+
+  // ---- messages ----
+
+  private startDraft(offset: number, ts: number): void {
+    const notes = new Set<HttpNote>();
+    if (this.resynced) notes.add('resynced');
+    if (this.leadingEmpty > 0) notes.add('leading_empty_lines');
+    if (!this.prevKeepAlive) notes.add('after_close');
+    this.resynced = false;
+    this.leadingEmpty = 0;
+    this.draft = {
+      index: -1, offset, firstByteTs: ts, startLine: '', version: '', method: '', target: '', status: 0, reason: '',
+      requestMethod: null, requestIndex: null, headers: null, trailers: [], headerEndOffset: -1, headersCompleteTs: -1,
+      lastByteTs: ts, framing: 'none', length: 0, hash: FNV1A_INIT, chunks: [], missing: 0, damaged: false, notes,
+      upgradeCapable: false, verdict: 'unknown', framedEnd: -1,
+    };
+    if (this.state !== 'head') this.enterBlock('head', offset);
+  }
+
+  /** The first line of a header block, buf[0, lf]: false when it is not HTTP (the parser stopped). */
+  private acceptStartLine(d: Draft, lf: number, ts: number): boolean {
+    let stop = lf;
+    if (stop > 0 && this.buf[stop - 1] === 0x0d) stop--;
+    else d.notes.add('lf_only');
+    const line = latin1(this.buf, 0, stop);
+    if (this.role === 'request') {
+      const r = parseRequestLine(line);
+      if (r === null) return this.fatal('bad_start_line', d.offset, ts, `not an HTTP/1 request line: ${JSON.stringify(line.slice(0, 80))}`);
+      d.method = r.method;
+      d.target = r.target;
+      d.version = r.version;
+    } else {
+      const s = parseStatusLine(line);
+      if (s === null) return this.fatal('bad_start_line', d.offset, ts, `not an HTTP/1 status line: ${JSON.stringify(line.slice(0, 80))}`);
+      d.version = s.version;
+      d.status = s.status;
+      d.reason = s.reason;
+    }
+    d.startLine = line;
+    d.index = this.nextIndex++;
+    this.firstLineEnd = lf + 1;
+    return true;
+  }
+
+  private finishHead(d: Draft, ts: number): void {
+    d.headers = parseFieldLines(splitLines(this.buf, this.firstLineEnd, this.bufLen, d.notes), d.notes);
+    d.headerEndOffset = this.bufBase + this.bufLen;
+    d.headersCompleteTs = ts;
+    d.lastByteTs = ts;
+    const f = this.role === 'request' ? this.requestHead(d) : this.responseHead(d);
+    d.framing = f.framing;
+    if (f.error !== null) {
+      this.fatal(f.error.code, d.offset, ts, f.error.detail, d.headerEndOffset);
+      return;
+    }
+    switch (f.framing) {
+      case 'none':
+        this.complete(d, d.headerEndOffset);
+        break;
+      case 'content-length':
+        if (f.contentLength === 0) this.complete(d, d.headerEndOffset);
+        else {
+          this.state = 'body';
+          this.remaining = f.contentLength;
+        }
+        break;
+      case 'chunked':
+        this.enterBlock('chunk_size', d.headerEndOffset);
+        break;
+      case 'close':
+      case 'tunnel':
+        this.state = f.framing;
+        break;
+    }
+  }
+
+  private requestHead(d: Draft): Framing {
+    const headers = d.headers!;
+    d.upgradeCapable = d.method === 'CONNECT' || headerValues(headers, 'upgrade').length > 0;
+    this.announce(d);
+    return requestFraming(d.method, headers, d.version, d.notes);
+  }
+
+  /** Tells the paired response parser about this request. */
+  private announce(d: Draft): void {
+    if (this.responses === null) return;
+    const opts: ResponseExpectation = {};
+    if (d.headers !== null && headerTokens(d.headers, 'expect').includes('100-continue')) opts.expectContinue = true;
+    if (d.upgradeCapable) opts.onSwitch = (tunnel) => this.verdict(d, tunnel);
+    this.responses.expectResponseTo(d.method, opts);
+  }
+
+  private responseHead(d: Draft): Framing {
+    const interim = d.status >= 100 && d.status < 200 && d.status !== 101;
+    // Interim responses answer the request at the head of the queue without consuming it.
+    const exp = interim ? this.expectations[0] : this.expectations.shift();
+    if (exp === undefined) d.notes.add('unpaired');
+    else {
+      d.requestMethod = exp.method;
+      d.requestIndex = exp.index;
+      if (d.status === 100 && !exp.expectContinue) d.notes.add('unsolicited_100');
+    }
+    const f = responseFraming(d.status, d.requestMethod, d.headers!, d.version, d.notes);
+    if (!interim) exp?.onSwitch?.(f.framing === 'tunnel');
+    return f;
+  }
+
+  private finishTrailers(d: Draft, ts: number): void {
+    d.trailers = parseFieldLines(splitLines(this.buf, 0, this.bufLen, d.notes), d.notes);
+    d.lastByteTs = ts;
+    this.complete(d, this.bufBase + this.bufLen);
+  }
+
+  /** The message's framing ended at `end`. */
+  private complete(d: Draft, end: number): void {
+    if (this.role === 'request' && d.upgradeCapable && d.framing !== 'tunnel') {
+      // What follows is a tunnel or more HTTP: hold the request until we know which.
+      d.framedEnd = end;
+      if (d.verdict === 'tunnel') this.toTunnel(d);
+      else if (d.verdict === 'http') this.emit(d, end, true);
+      else this.state = 'await';
+      return;
+    }
+    this.emit(d, end, true);
+  }
+
+  private toTunnel(d: Draft): void {
+    d.framing = 'tunnel';
+    this.state = 'tunnel';
+  }
+
+  /** Called by the paired response parser once it knows. */
+  private verdict(d: Draft, tunnel: boolean): void {
+    d.verdict = tunnel ? 'tunnel' : 'http';
+    if (this.state === 'await' && this.draft === d) this.tryResolve(false);
+  }
+
+  /**
+   * In 'await': decide, then replay the queued input. Without a verdict from the response side
+   * (none paired, too much queued, or the end of the stream) the queued bytes decide: a request
+   * line means HTTP, anything else a tunnel.
+   */
+  private tryResolve(force: boolean): void {
+    const d = this.draft;
+    if (this.state !== 'await' || d === null) return;
+    let v = d.verdict;
+    if (v === 'unknown' && (force || this.responses === null || this.queuedBytes > this.maxHeaderBytes)) {
+      v = this.guess(force || this.queuedBytes > this.maxHeaderBytes);
+    }
+    if (v === 'unknown') return;
+    if (v === 'tunnel') this.toTunnel(d);
+    else this.emit(d, d.framedEnd, true);
+    const queue = this.queue;
+    this.queue = [];
+    this.queuedBytes = 0;
+    for (const q of queue) {
+      if (this.state === 'await') {
+        this.queue.push(q);
+        this.queuedBytes += 'data' in q ? q.data.length : 0;
+      } else if ('data' in q) this.feed(q.offset, q.data, q.ts);
+      else this.lose(q.offset, q.length, q.ts);
+    }
+    // Another Upgrade/CONNECT in the replayed input: it may be decidable already.
+    if (this.state === 'await') this.tryResolve(force);
+  }
+
+  private guess(final: boolean): Verdict {
+    const first: number[] = [];
+    for (const q of this.queue) {
+      if (!('data' in q)) return first.length === 0 ? 'tunnel' : 'http'; // the prefix so far was a request line's
+      for (const b of q.data) {
+        if (b === 0x0a) {
+          const line = Uint8Array.from(first);
+          let end = line.length;
+          if (end > 0 && line[end - 1] === 0x0d) end--;
+          return parseRequestLine(latin1(line, 0, end)) !== null ? 'http' : 'tunnel';
+        }
+        first.push(b);
+        if (first.length > 8192) return 'tunnel';
+      }
+      if (!couldBeStartLine('request', Uint8Array.from(first), first.length)) return 'tunnel';
+    }
+    return final ? 'http' : 'unknown';
+  }
+
+  /** Emits what is known of a message its framing did not finish (gap, error, end of stream). */
+  private emitPartial(d: Draft, end: number): void {
+    if (d.headers === null) {
+      // Cut inside the header block: keep the complete field lines, and still announce the request.
+      d.headers = parseFieldLines(splitLines(this.buf, this.firstLineEnd, this.bufLen, d.notes), d.notes);
+      d.headerEndOffset = end;
+      if (this.role === 'request') this.announce(d);
+    }
+    this.emit(d, end, false);
+  }
+
+  private emit(d: Draft, end: number, complete: boolean): void {
+    const headers = d.headers ?? [];
+    const headerEndOffset = d.headerEndOffset < 0 ? end : d.headerEndOffset;
+    const keepAlive = isKeepAlive(headers, d.version, d.framing);
+    const body = { framing: d.framing, length: d.length, wireLength: end - headerEndOffset, chunks: d.chunks, hash: fnv1aHex(d.hash) };
+    const notes = [...d.notes];
+    // Two literals rather than a spread of a shared part: this runs once per message.
+    const msg: HttpMessage = this.role === 'request'
+      ? {
+          kind: 'request', method: d.method, target: d.target,
+          index: d.index, startLine: d.startLine, version: d.version, headers, trailers: d.trailers,
+          headerBytes: headerEndOffset - d.offset, offset: d.offset, headerEndOffset, bodyOffset: headerEndOffset, endOffset: end,
+          body, firstByteTs: d.firstByteTs, headersCompleteTs: d.headersCompleteTs, lastByteTs: d.lastByteTs,
+          damaged: d.damaged, missingBytes: d.missing, complete, keepAlive, notes,
+        }
+      : {
+          kind: 'response', status: d.status, reason: d.reason,
+          interim: d.status >= 100 && d.status < 200 && d.status !== 101,
+          requestMethod: d.requestMethod, requestIndex: d.requestIndex,
+          index: d.index, startLine: d.startLine, version: d.version, headers, trailers: d.trailers,
+          headerBytes: headerEndOffset - d.offset, offset: d.offset, headerEndOffset, bodyOffset: headerEndOffset, endOffset: end,
+          body, firstByteTs: d.firstByteTs, headersCompleteTs: d.headersCompleteTs, lastByteTs: d.lastByteTs,
+          damaged: d.damaged, missingBytes: d.missing, complete, keepAlive, notes,
+        };
+    this.prevKeepAlive = keepAlive;
+    this.messages++;
+    if (this.draft === d) {
+      this.draft = null;
+      if (this.state !== 'stopped' && this.state !== 'resync') this.state = 'idle';
+    }
+    this.onMessage(msg);
+  }
+
+  // ---- errors ----
+
+  private error(code: HttpErrorCode, offset: number, ts: number, detail: string, fatal = false): void {
+    this.onError?.({ code, role: this.role, offset, ts, fatal, detail });
+  }
+
+  /**
+   * Unrecoverable: report, emit what is known of the current message (ending at `end`, or at the
+   * bytes held of its header block), stop. Returns false.
+   */
+  private fatal(code: HttpErrorCode, offset: number, ts: number, detail: string, end = offset): false {
+    const d = this.draft;
+    this.notHttp = true;
+    this.state = 'stopped';
+    this.error(code, offset, ts, detail, true);
+    if (d !== null && d.index >= 0) this.emitPartial(d, d.headers === null ? this.bufBase + this.bufLen : Math.max(end, d.headerEndOffset));
+    this.draft = null;
+    return false;
+  }
+}
+
+/** A few bytes of input for an error message, printable. */
+function quote(buf: Uint8Array, start: number, end: number): string {
+  return JSON.stringify(latin1(buf, start, Math.min(end, start + 40)));
+}

@@ -1,0 +1,24 @@
+/**
+ * The date in HAProxy's traffic logs, "[21/Nov/2026:07:56:32.325]" (%t / %tr: local time of the
+ * HAProxy host, millisecond resolution, no zone written). Read as UTC unless an offset is given.
+ */
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const DATE = /^(\d{2})\/([A-Z][a-z]{2})\/(\d{4}):(\d{2}):(\d{2}):(\d{2})\.(\d{3})$/;
+
+/** Epoch ms of "dd/Mon/yyyy:HH:MM:SS.mmm" written at utcOffsetMinutes east of UTC; null if malformed. */
+export function parseLogDate(text: string, utcOffsetMinutes = 0): number | null {
+  const m = DATE.exec(text);
+  if (m === null) return null;
+  const month = MONTHS.indexOf(m[2] ?? '');
+  if (month < 0) return null;
+  const [d, y, hh, mm, ss, ms] = [m[1], m[3], m[4], m[5], m[6], m[7]].map(Number) as [number, number, number, number, number, number];
+  if (d < 1 || d > 31 || hh > 23 || mm > 59 || ss > 60) return null;
+  return Date.UTC(y, month, d, hh, mm, ss, ms) - utcOffsetMinutes * 60_000;
+}
+
+export function formatLogDate(epochMs: number, utcOffsetMinutes = 0): string {
+  const t = new Date(epochMs + utcOffsetMinutes * 60_000);
+  const p2 = (n: number): string => String(n).padStart(2, '0');
+  return `${p2(t.getUTCDate())}/${MONTHS[t.getUTCMonth()]}/${t.getUTCFullYear()}:${p2(t.getUTCHours())}:${p2(t.getUTCMinutes())}:${p2(t.getUTCSeconds())}.${String(t.getUTCMilliseconds()).padStart(3, '0')}`;
+}

@@ -1,0 +1,222 @@
+/**
+ * Turns the tcp stage's events into Legs: per connection and direction the delivery timeline,
+ * the receiver's ACK progress, gaps, the first bytes, FIN/RST times; the client's stream checked
+ * for a PROXY protocol preamble; and both streams parsed as HTTP/1 where they are HTTP.
+ * A StreamHandler: nothing here keeps a reference to a connection after its close.
+ */
+import { createHttpConnectionParsers, type HttpRequest, type HttpResponse, type HttpStreamParser } from '../app/http/index.js';
+import { parseProxyProtocol } from '../app/proxy-protocol/parse-proxy-protocol.js';
+import type { ProxyHeader } from '../app/proxy-protocol/types.js';
+import type { DecodedPacket } from '../decode/decoded-packet.js';
+import { TCP_ACK } from '../decode/decoded-packet.js';
+import type { TcpConnection } from '../tcp/connection.js';
+import type { StreamHandler } from '../tcp/reassembler.js';
+import type { Dir, GapReason } from '../tcp/types.js';
+import { DEFAULT_LEG_LIMITS, type Leg, type LegDirection, type LegGap, type LegLimits } from './model.js';
+
+/** A PROXY v1 header is at most 107 bytes; v2 needs 16 to know its length. */
+const PROXY_DECIDE_BYTES = 232;
+
+class DirectionBuilder {
+  chunks: number[] = [];
+  acks: number[] = [];
+  gaps: LegGap[] = [];
+  head: Uint8Array;
+  headLength = 0;
+  lastAck = -1;
+
+  constructor(headBytes: number) {
+    this.head = new Uint8Array(Math.min(headBytes, 4096));
+  }
+
+  appendHead(data: Uint8Array, max: number): void {
+    if (this.headLength >= max) return;
+    const n = Math.min(data.length, max - this.headLength);
+    if (this.headLength + n > this.head.length) {
+      const bigger = new Uint8Array(Math.min(max, Math.max(this.head.length * 2, this.headLength + n)));
+      bigger.set(this.head.subarray(0, this.headLength));
+      this.head = bigger;
+    }
+    this.head.set(data.subarray(0, n), this.headLength);
+    this.headLength += n;
+  }
+}
+
+class LegBuilder {
+  readonly dirs: [DirectionBuilder, DirectionBuilder];
+  requests: HttpRequest[] = [];
+  responses: HttpResponse[] = [];
+  parsers: readonly [HttpStreamParser, HttpStreamParser] | null = null;
+  /** Client bytes held until we know whether they start with a PROXY header. */
+  pending: { offset: number; data: Uint8Array; ts: number }[] | null = [];
+  pendingBytes = 0;
+  proxyProtocol: ProxyHeader | null = null;
+  /** Stream offset where HTTP starts in the client's stream (after a PROXY header). */
+  httpFrom = 0;
+  notHttp = false;
+
+  constructor(limits: LegLimits) {
+    this.dirs = [new DirectionBuilder(limits.headBytes), new DirectionBuilder(limits.headBytes)];
+  }
+}
+
+export class LegCollector implements StreamHandler {
+  private readonly legs = new Map<number, LegBuilder>();
+  private readonly limits: LegLimits;
+  private readonly onLeg: (leg: Leg) => void;
+
+  constructor(onLeg: (leg: Leg) => void, limits: Partial<LegLimits> = {}) {
+    this.onLeg = onLeg;
+    this.limits = { ...DEFAULT_LEG_LIMITS, ...limits };
+  }
+
+  open(c: TcpConnection): void {
+    this.legs.set(c.seq, new LegBuilder(this.limits));
+  }
+
+  data(c: TcpConnection, dir: Dir, offset: number, data: Uint8Array, ts: number): void {
+    const b = this.legs.get(c.seq);
+    if (!b) return;
+    const d = b.dirs[dir];
+    pushBounded(d.chunks, 3, this.limits.maxChunks, offset, data.length, ts);
+    d.appendHead(data, this.limits.headBytes);
+    if (dir === 0 && b.pending !== null) {
+      b.pending.push({ offset, data: data.slice(), ts });
+      b.pendingBytes += data.length;
+      this.decideProxyHeader(b, false);
+      return;
+    }
+    this.parsersOf(b)[dir].push(offset, data, ts);
+  }
+
+  gap(c: TcpConnection, dir: Dir, offset: number, length: number, reason: GapReason, ts: number): void {
+    const b = this.legs.get(c.seq);
+    if (!b) return;
+    b.dirs[dir].gaps.push({ offset, length, reason, ts });
+    if (dir === 0 && b.pending !== null) this.decideProxyHeader(b, true);
+    this.parsersOf(b)[dir].gap(offset, length, ts);
+  }
+
+  packet(c: TcpConnection, dir: Dir, pkt: DecodedPacket, ts: number): void {
+    if ((pkt.flags & TCP_ACK) === 0) return;
+    const b = this.legs.get(c.seq);
+    if (!b) return;
+    // This packet acknowledges the other direction.
+    const other: Dir = dir === 0 ? 1 : 0;
+    const acked = c.half[other].ackedOffset;
+    const d = b.dirs[other];
+    if (acked > d.lastAck) {
+      d.lastAck = acked;
+      pushBounded(d.acks, 2, this.limits.maxChunks, acked, ts);
+    }
+  }
+
+  close(c: TcpConnection): void {
+    const b = this.legs.get(c.seq);
+    if (!b) return;
+    this.legs.delete(c.seq);
+    if (b.pending !== null) this.decideProxyHeader(b, true);
+    const parsers = this.parsersOf(b);
+    parsers[0].end(c.end);
+    parsers[1].end(c.end);
+    const http = !b.notHttp && b.requests.length > 0 ? { requests: b.requests, responses: b.responses, notHttp: false } : null;
+    this.onLeg({
+      id: c.id,
+      client: c.client,
+      server: c.server,
+      clientAddress: c.clientAddress,
+      clientPort: c.clientPort,
+      serverAddress: c.serverAddress,
+      serverPort: c.serverPort,
+      start: c.start,
+      end: c.end,
+      state: c.state,
+      history: c.history,
+      synTs: c.synTime >= 0 ? c.synTime : null,
+      synAckTs: c.synAckTime >= 0 ? c.synAckTime : null,
+      establishedTs: c.handshakeAckTime >= 0 ? c.handshakeAckTime : null,
+      dirs: [direction(c, 0, b.dirs[0]), direction(c, 1, b.dirs[1])],
+      http,
+      proxyProtocol: b.proxyProtocol,
+      captures: capturesOf(c.sources),
+    });
+  }
+
+  private parsersOf(b: LegBuilder): readonly [HttpStreamParser, HttpStreamParser] {
+    if (b.parsers === null) {
+      b.parsers = createHttpConnectionParsers({
+        onMessage: (m) => {
+          if (m.kind === 'request') b.requests.push(m);
+          else b.responses.push(m);
+        },
+        onError: (e) => {
+          if (e.fatal && b.requests.length === 0) b.notHttp = true;
+        },
+      });
+    }
+    return b.parsers;
+  }
+
+  /** Decides whether the client's stream starts with a PROXY header, then replays what was held. */
+  private decideProxyHeader(b: LegBuilder, force: boolean): void {
+    const pending = b.pending!;
+    const head = b.dirs[0].head.subarray(0, b.dirs[0].headLength);
+    const r = parseProxyProtocol(head);
+    if (r.status === 'incomplete' && !force && b.pendingBytes < PROXY_DECIDE_BYTES) return;
+    if (r.status === 'ok') {
+      b.proxyProtocol = r.header;
+      b.httpFrom = r.header.length;
+    }
+    b.pending = null;
+    const parser = this.parsersOf(b)[0];
+    for (const p of pending) {
+      const skip = Math.max(0, b.httpFrom - p.offset);
+      if (skip >= p.data.length) continue;
+      parser.push(p.offset + skip, p.data.subarray(skip), p.ts);
+    }
+  }
+}
+
+function direction(c: TcpConnection, dir: Dir, d: DirectionBuilder): LegDirection {
+  const h = c.half[dir];
+  return {
+    bytes: h.nextOffset,
+    missedBytes: h.missedBytes,
+    retransmittedBytes: h.retransmittedBytes,
+    chunks: d.chunks,
+    acks: d.acks,
+    gaps: d.gaps,
+    head: d.head.slice(0, d.headLength),
+    firstDataTs: h.firstDataTime >= 0 ? h.firstDataTime : null,
+    lastDataTs: h.lastDataTime >= 0 ? h.lastDataTime : null,
+    finTs: h.finTime >= 0 ? h.finTime : null,
+    rstTs: h.rstTime >= 0 ? h.rstTime : null,
+    finOffset: h.finOffset >= 0 ? h.finOffset : null,
+  };
+}
+
+/**
+ * Appends one tuple to a flat array of `width`-tuples, at most `max` tuples: past that the last
+ * tuple absorbs the new one (its length grows, its time moves on), so memory stays bounded.
+ */
+function pushBounded(list: number[], width: 2 | 3, max: number, a: number, b: number, c?: number): void {
+  if (list.length < max * width) {
+    list.push(a, b);
+    if (width === 3) list.push(c!);
+    return;
+  }
+  const last = list.length - width;
+  if (width === 3) {
+    list[last + 1] = a + b - list[last]!; // chunk now runs from its offset to the new end
+    list[last + 2] = c!;
+  } else {
+    list[last] = a;
+    list[last + 1] = b;
+  }
+}
+
+function capturesOf(bits: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < 31; i++) if (bits & (1 << i)) out.push(i);
+  return out;
+}
