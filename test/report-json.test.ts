@@ -34,3 +34,11 @@ test('anomalies, IPv6 endpoints and a missing handshake serialise identically to
   assert.deepEqual(obj.anomalies, { overlap_different_bytes: 1 });
   assert.equal(connectionJsonLine(c), JSON.stringify(obj));
 });
+
+test('JSON for the terminal: C1 controls, DEL and bidi overrides are \\u-escaped, and it still parses back', async () => {
+  const { terminalSafeJson } = await import('../src/report/escape.js');
+  const value = { header: 'a\u009b2Jb\u007fc\u202ed\u00e9', esc: '\u001b[31m' };
+  const text = terminalSafeJson(JSON.stringify(value));
+  assert.equal(text, '{"header":"a\\u009b2Jb\\u007fc\\u202ed\u00e9","esc":"\\u001b[31m"}');
+  assert.deepEqual(JSON.parse(text), value);
+});

@@ -75,3 +75,12 @@ export function hexdump(data: Uint8Array, baseOffset: number): string[] {
   }
   return lines;
 }
+
+/**
+ * JSON text safe for a terminal: JSON.stringify escapes C0 controls but leaves DEL, the C1
+ * controls (U+0080-U+009F: 0x9B is a CSI in some terminals) and bidirectional overrides raw.
+ * Captured header values reach JSON as latin1 strings, so these must be \u-escaped too.
+ */
+export function terminalSafeJson(json: string): string {
+  return json.replace(/[\u007f-\u00a0\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

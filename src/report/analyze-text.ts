@@ -1,0 +1,96 @@
+/**
+ * `analyze`'s text trace: per session a short ladder client → proxy → server with times,
+ * rewrites and drops called out, then a summary. Every string that came from the capture
+ * (request lines, header names and values) goes through escapeInline.
+ */
+import type { Exchange, HeaderRewrites, ProxyInfo, ServerOnlyConnection, Session } from '../correlate/model.js';
+import { escapeInline } from './escape.js';
+import { timeOfDay } from './table.js';
+
+const msBetween = (a: number, b: number): string => `${((b - a) * 1000).toFixed(3)} ms`;
+
+function serverLabel(s: Session, i: number | null): string {
+  if (i === null) return 'the proxy itself';
+  const leg = s.serverLegs[i];
+  if (!leg) return '?';
+  return leg.name ? `${leg.name} (${leg.server})` : leg.server;
+}
+
+function rewriteLines(kind: string, r: HeaderRewrites | null): string[] {
+  if (r === null) return [];
+  const out: string[] = [];
+  if (r.requestLine) out.push(`${kind} line: ${escapeInline(r.requestLine.before)} => ${escapeInline(r.requestLine.after)}`);
+  for (const [n, v] of r.added) out.push(`${kind} + ${escapeInline(n)}: ${escapeInline(v)}`);
+  for (const [n, v] of r.removed) out.push(`${kind} - ${escapeInline(n)}: ${escapeInline(v)}`);
+  for (const [n, a, b] of r.changed) out.push(`${kind} ~ ${escapeInline(n)}: ${escapeInline(a)} => ${escapeInline(b)}`);
+  if (r.caseChanged.length > 0) out.push(`${kind} name case: ${r.caseChanged.map(([a, b]) => `${escapeInline(a)}=>${escapeInline(b)}`).join(', ')}`);
+  if (r.reordered) out.push(`${kind} headers reordered`);
+  if (r.body === 'reframed' || r.body === 'changed') out.push(`${kind} body ${r.body}`);
+  return out;
+}
+
+function exchangeLines(s: Session, e: Exchange, t0: number): string[] {
+  const at = (t: number | null): string => (t === null ? '        ?' : `+${((t - t0) * 1000).toFixed(3).padStart(9)} ms`);
+  const status = e.status === null ? 'no response' : String(e.status);
+  const out = [`  ${escapeInline(e.method)} ${escapeInline(e.target)} -> ${serverLabel(s, e.serverLeg)}: ${status}${e.haproxy ? `  ${e.haproxy.termination} ${timersText(e.haproxy.timers)}` : ''}`];
+  out.push(`    ${at(e.requestStart)}  client -> proxy   request${e.requestHeadersDone !== null ? ` (headers in ${msBetween(e.requestStart, e.requestHeadersDone)})` : ''}`);
+  if (e.forwardedAt !== null) out.push(`    ${at(e.forwardedAt)}  proxy -> server   request${e.requestHeadersDone !== null ? `, held ${msBetween(e.requestHeadersDone, e.forwardedAt)}` : ''}`);
+  if (e.responseHeadersAt !== null) out.push(`    ${at(e.responseHeadersAt)}  server -> proxy   response headers`);
+  if (e.responseEnd !== null) out.push(`    ${at(e.responseEnd)}  proxy -> client   response complete`);
+  for (const l of [...rewriteLines('request', e.rewrites.request), ...rewriteLines('response', e.rewrites.response)]) out.push(`    ${l}`);
+  return out;
+}
+
+function timersText(t: Record<string, number>): string {
+  return Object.values(t).join('/');
+}
+
+export function sessionText(s: Session): string {
+  const head = `session ${s.id}  ${s.mode}  ${s.client} -> ${s.frontend}${s.frontendName ? ` (${escapeInline(s.frontendName)})` : ''}  ${timeOfDay(s.start)}  ${msBetween(s.start, s.end)}  ${s.bytes.clientToProxy}/${s.bytes.proxyToClient} B`;
+  const lines = [head];
+  if (s.mode === 'tcp') {
+    for (const [i, l] of s.serverLegs.entries()) {
+      lines.push(`  -> ${serverLabel(s, i)} from ${l.source}  ${l.bytes.proxyToServer}/${l.bytes.serverToProxy} B${l.proxyProtocol ? `  PROXY v${l.proxyProtocol.version} ${l.proxyProtocol.source ?? ''}` : ''}`);
+    }
+    if (s.serverLegs.length === 0) lines.push('  -> no server connection');
+    if (s.haproxy) lines.push(`  haproxy: ${s.haproxy.termination} ${timersText(s.haproxy.timers)} ${s.haproxy.bytesRead} B`);
+  }
+  for (const e of s.exchanges) lines.push(...exchangeLines(s, e, s.start));
+  for (const d of s.drops) {
+    lines.push(`  DROP ${d.direction === 'clientToServer' ? 'client -> server' : 'server -> client'}: ${d.bytes} B between ${timeOfDay(d.first)} and ${timeOfDay(d.last)}: ${d.cause}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function summaryText(proxies: readonly ProxyInfo[], sessions: readonly Session[], serverOnly: readonly ServerOnlyConnection[]): string {
+  const perServer = new Map<string, number>();
+  const terminations = new Map<string, number>();
+  let requests = 0;
+  let drops = 0;
+  let dropped = 0;
+  for (const s of sessions) {
+    for (const e of s.exchanges) {
+      requests++;
+      const k = serverLabel(s, e.serverLeg);
+      perServer.set(k, (perServer.get(k) ?? 0) + 1);
+      if (e.haproxy) terminations.set(e.haproxy.termination, (terminations.get(e.haproxy.termination) ?? 0) + 1);
+    }
+    if (s.mode === 'tcp') {
+      const k = s.serverLegs.length > 0 ? serverLabel(s, 0) : 'no server';
+      perServer.set(k, (perServer.get(k) ?? 0) + 1);
+      if (s.haproxy) terminations.set(s.haproxy.termination, (terminations.get(s.haproxy.termination) ?? 0) + 1);
+    }
+    drops += s.drops.length;
+    dropped += s.drops.reduce((n, d) => n + d.bytes, 0);
+  }
+  const checks = serverOnly.filter((c) => c.kind === 'health-check').length;
+  const lines = [
+    '',
+    `proxies: ${proxies.map((p) => `${p.addresses.join('+')} listening on ${p.listeners.join(', ')}`).join('; ') || 'none found'}`,
+    `sessions: ${sessions.length}, requests: ${requests}, health checks: ${checks}, other server-only connections: ${serverOnly.length - checks}`,
+    `per server: ${[...perServer].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ') || '-'}`,
+    `termination states: ${[...terminations].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ') || '-'}`,
+    `drops: ${drops === 0 ? 'none' : `${drops} (${dropped} bytes)`}`,
+  ];
+  return lines.join('\n') + '\n';
+}
