@@ -1,6 +1,7 @@
 /**
- * The one module that wires the stages: capture → decode → tcp (→ app → correlate, later).
- * Commands (cli/) and the live mode call this; the stages never call each other sideways.
+ * The one module that wires the stages: capture → decode → tcp (`runPipeline`), and on top of it
+ * app → correlate → HAProxy verdicts (`analyze`). Commands (cli/) and the live mode call this;
+ * the stages never call each other sideways.
  */
 import { openCapture } from './capture/open-capture.js';
 import { readPackets } from './capture/merge.js';
@@ -11,6 +12,8 @@ import { CaptureError } from './errors.js';
 import { linkTypeName } from './capture/link-types.js';
 import { TcpReassembler, type StreamHandler } from './tcp/reassembler.js';
 import type { StreamLimits } from './tcp/types.js';
+import type { HaproxyConfig } from './correlate/haproxy/config.js';
+import type { Leg, ProxyInfo, ServerOnlyConnection, Session } from './correlate/model.js';
 
 export interface DecodeStats {
   packets: number;
@@ -116,4 +119,65 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   reassembler.finish();
   stats.duplicateFrames = reassembler.duplicateFrames;
   return { captures: sources.map((s) => s.info), stats, errors };
+}
+
+// ---------------------------------------------------------------- analyze
+
+export interface AnalyzeOptions {
+  files: string[];
+  /** "ip" or "ip:port": the proxy, instead of detecting it. */
+  proxies?: string[];
+  haproxyConfig?: HaproxyConfig;
+  onChunk?: PipelineOptions['onChunk'];
+}
+
+export interface AnalyzeResult {
+  pipeline: PipelineResult;
+  proxies: ProxyInfo[];
+  sessions: Session[];
+  serverOnlyConnections: ServerOnlyConnection[];
+}
+
+export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
+  // Loaded here, not at the top: `conns` and `follow` need none of it and start faster without.
+  const [{ LegCollector }, { correlate }, { findDrops }, { inferHttpVerdicts }, { inferTcpVerdict }, lookup] = await Promise.all([
+    import('./correlate/leg-collector.js'),
+    import('./correlate/correlate.js'),
+    import('./correlate/drops.js'),
+    import('./correlate/haproxy/verdict-http.js'),
+    import('./correlate/haproxy/verdict-tcp.js'),
+    import('./correlate/haproxy/config-lookup.js'),
+  ]);
+  const legs: Leg[] = [];
+  const pipeline = await runPipeline({
+    files: opts.files,
+    handler: new LegCollector((leg) => legs.push(leg)),
+    recycleConnections: true,
+    ...(opts.onChunk ? { onChunk: opts.onChunk } : {}),
+  });
+  const { proxies, sessions, serverOnlyConnections } = correlate(legs, opts.proxies ? { proxies: opts.proxies } : {});
+  const byId = new Map(legs.map((l) => [l.id, l]));
+  const cfg = opts.haproxyConfig;
+  for (const s of sessions) {
+    if (cfg) nameSession(s, cfg, lookup);
+    if (s.mode === 'tcp') {
+      s.haproxy = inferTcpVerdict(s, byId, cfg);
+    } else {
+      const verdicts = inferHttpVerdicts(s, byId, cfg);
+      s.exchanges.forEach((e, i) => (e.haproxy = verdicts[i] ?? null));
+    }
+    s.drops = findDrops(s, byId, cfg);
+  }
+  sessions.sort((a, b) => a.start - b.start || Number(a.id) - Number(b.id));
+  return { pipeline, proxies, sessions, serverOnlyConnections };
+}
+
+/** Frontend and server names from the configuration, for the report. */
+function nameSession(s: Session, cfg: HaproxyConfig, lookup: typeof import('./correlate/haproxy/config-lookup.js')): void {
+  const fe = lookup.proxyFor(cfg, s.frontend);
+  if (fe) s.frontendName = fe.name;
+  for (const leg of s.serverLegs) {
+    const ref = lookup.serverByAddress(cfg, leg.server);
+    if (ref) leg.name = `${ref.proxy.name}/${ref.server.name}`;
+  }
 }

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT } from '../errors.js';
 import { escapeInline } from '../report/escape.js';
+import { analyzeCommand } from './analyze-command.js';
 import { connsCommand } from './conns-command.js';
 import { followCommand } from './follow-command.js';
 import { action } from './run-action.js';
@@ -34,6 +35,21 @@ program
 const EXIT_CODES = `
 Exit codes: 0 ok; 1 internal error; 2 usage; 3 a capture cannot be opened;
 4 a capture is corrupt, truncated or of an unknown link type (what came before the fault is still reported).`;
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+program
+  .command('analyze')
+  .description('Trace every client connection through the proxy: which server took it, what the proxy rewrote, how long it held the bytes, what it dropped, and what HAProxy would have logged.')
+  .argument('<file...>', 'capture files taken where both legs are visible (on the proxy host, or loopback)')
+  .option('--proxy <addr[:port]>', 'the proxy\'s address (repeatable); default: detected from the traffic', collect)
+  .option('--haproxy-cfg <file>', 'haproxy.cfg: names frontends and servers, explains timeouts')
+  .option('--haproxy-log <file>', 'HAProxy\'s log: compare each line with what the capture shows')
+  .option('--json', 'print the versioned JSON document (docs/analyze.md)')
+  .option('--ndjson', 'print one session per line (the same objects as in --json)')
+  .option('--stats', 'print packets, processing time, rate and peak memory on stderr')
+  .addHelpText('after', EXIT_CODES)
+  .action(action((files: string[], opts: { proxy?: string[]; haproxyCfg?: string; haproxyLog?: string; json?: boolean; ndjson?: boolean; stats?: boolean }) => analyzeCommand(files, opts)));
 
 program
   .command('conns')

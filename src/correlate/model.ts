@@ -141,6 +141,11 @@ export interface LedgerEntry {
   /** Arrival at the proxy, departure from it (epoch seconds). */
   arrived: number;
   departed: number;
+  /** http mode: index into the session's exchanges, and which part of the message this is. */
+  exchange?: number;
+  part?: 'headers' | 'body';
+  /** Length on the leg the bytes left on, when it differs (a rewritten header block, a reframed body). */
+  toLength?: number;
 }
 
 export interface HeaderRewrites {

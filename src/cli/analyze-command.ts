@@ -1,0 +1,122 @@
+import fs from 'node:fs';
+import { EXIT, ProxytraceError, type ExitCode } from '../errors.js';
+import { parseHaproxyConfig, formatDiagnostic, type HaproxyConfig } from '../correlate/haproxy/config.js';
+import { compareWithLog, formatDifferences, verdictsOf, type LogComparison } from '../correlate/haproxy/compare-log.js';
+import { parseHaproxyLogLine, type HaproxyLogLine } from '../correlate/haproxy/log-line.js';
+import { analyze } from '../pipeline.js';
+import { ANALYZE_FORMAT_VERSION, proxyJson, serverOnlyJson, sessionJson } from '../report/analyze-json.js';
+import { sessionText, summaryText } from '../report/analyze-text.js';
+import { captureJson } from '../report/connection-json.js';
+import { escapeInline, terminalSafeJson } from '../report/escape.js';
+import { Progress } from '../report/progress.js';
+import { reportInputErrors, statsNotes } from './input-notes.js';
+import { writeOut } from './output.js';
+
+export interface AnalyzeCommandOptions {
+  json?: boolean;
+  ndjson?: boolean;
+  proxy?: string[];
+  haproxyCfg?: string;
+  haproxyLog?: string;
+  stats?: boolean;
+}
+
+function readText(file: string, what: string): string {
+  try {
+    return fs.readFileSync(file, 'latin1');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw new ProxytraceError(`${file}: cannot read the ${what} (${code})`, EXIT.open);
+  }
+}
+
+function loadConfig(file: string): HaproxyConfig {
+  const cfg = parseHaproxyConfig(readText(file, 'HAProxy configuration'), file);
+  for (const d of cfg.diagnostics) if (d.severity === 'error') process.stderr.write(`proxytrace: ${escapeInline(formatDiagnostic(d))}\n`);
+  return cfg;
+}
+
+function loadLog(file: string): HaproxyLogLine[] {
+  return readText(file, 'HAProxy log').split('\n').filter((l) => l.trim() !== '').map((l) => parseHaproxyLogLine(l));
+}
+
+export async function analyzeCommand(files: string[], opts: AnalyzeCommandOptions): Promise<ExitCode> {
+  const machine = opts.json === true || opts.ndjson === true;
+  const cfg = opts.haproxyCfg !== undefined ? loadConfig(opts.haproxyCfg) : undefined;
+  const logLines = opts.haproxyLog !== undefined ? loadLog(opts.haproxyLog) : undefined;
+  const progress = Progress.enabled(machine) ? new Progress(process.stderr) : null;
+  const t0 = performance.now();
+  const r = await analyze({
+    files,
+    ...(opts.proxy && opts.proxy.length > 0 ? { proxies: opts.proxy } : {}),
+    ...(cfg ? { haproxyConfig: cfg } : {}),
+    ...(progress ? { onChunk: (caps) => progress.update(caps) } : {}),
+  });
+  progress?.done();
+  const comparison = logLines ? compareWithLog(verdictsOf(r.sessions), logLines) : null;
+  if (opts.stats) {
+    const seconds = (performance.now() - t0) / 1000;
+    process.stderr.write(
+      `proxytrace: ${r.pipeline.stats.packets} packets in ${seconds.toFixed(3)} s: ${(r.pipeline.stats.packets / seconds / 1e6).toFixed(2)} M packets/s; ` +
+        `${r.sessions.length} sessions; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`,
+    );
+  }
+
+  if (opts.ndjson) {
+    let out = '';
+    for (const s of r.sessions) out += terminalSafeJson(JSON.stringify(sessionJson(s))) + '\n';
+    await writeOut(out);
+  } else if (opts.json) {
+    const doc = {
+      formatVersion: ANALYZE_FORMAT_VERSION,
+      proxies: r.proxies.map(proxyJson),
+      sessions: r.sessions.map(sessionJson),
+      serverOnlyConnections: r.serverOnlyConnections.map(serverOnlyJson),
+      captures: r.pipeline.captures.map(captureJson),
+      errors: r.pipeline.errors.map((e) => e.message),
+      stats: r.pipeline.stats,
+      ...(comparison ? { haproxyLog: comparisonJson(comparison) } : {}),
+    };
+    await writeOut(terminalSafeJson(JSON.stringify(doc, null, 1)) + '\n');
+  } else {
+    let out = '';
+    for (const s of r.sessions) out += sessionText(s) + '\n';
+    const checks = r.serverOnlyConnections.filter((c) => c.kind === 'health-check');
+    if (checks.length > 0) {
+      out += `health checks: ${checks.length} (${[...new Set(checks.map((c) => `${c.server}${c.request ? ` "${escapeInline(c.request)}"` : ''}`))].join(', ')})\n`;
+    }
+    for (const c of r.serverOnlyConnections.filter((x) => x.kind !== 'health-check')) {
+      out += `server connection with no client: ${c.source} -> ${c.server}${c.request ? ` "${escapeInline(c.request)}"` : ''}\n`;
+    }
+    out += summaryText(r.proxies, r.sessions, r.serverOnlyConnections);
+    if (comparison) out += comparisonText(comparison);
+    out += statsNotes(r.pipeline.stats);
+    await writeOut(out);
+  }
+  return reportInputErrors(r.pipeline.errors) ?? EXIT.ok;
+}
+
+function comparisonJson(c: LogComparison): unknown {
+  return {
+    lines: c.lines.map((l) => ({
+      logged: l.logged.raw,
+      inferred: l.inferred?.logLine ?? null,
+      agree: l.agree,
+      differ: l.differ,
+    })),
+    unmatched: c.unmatched.map((v) => v.logLine),
+  };
+}
+
+function comparisonText(c: LogComparison): string {
+  const agreeing = c.lines.filter((l) => l.inferred !== null && l.differ.length === 0).length;
+  let out = `\nHAProxy log: ${c.lines.length} traffic lines, ${agreeing} agree with the capture`;
+  out += c.unmatched.length > 0 ? `, ${c.unmatched.length} inferred line(s) not in the log\n` : '\n';
+  for (const l of c.lines) {
+    if (l.inferred !== null && l.differ.length === 0) continue;
+    out += `  logged:   ${escapeInline(l.logged.raw)}\n`;
+    out += l.inferred ? `  inferred: ${escapeInline(l.inferred.logLine)}\n  differs:  ${formatDifferences(l)}\n` : '  no session in the capture matches it\n';
+  }
+  for (const v of c.unmatched) out += `  not in the log: ${escapeInline(v.logLine)}\n`;
+  return out;
+}

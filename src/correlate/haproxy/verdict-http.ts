@@ -1,0 +1,150 @@
+/**
+ * What HAProxy logged (option httplog) for each exchange of an http-mode session.
+ *
+ * Each request is a stream with its own accept time A: the client's handshake for the first
+ * request of a connection; the end of the previous stream for the next ones (HAProxy 2.6's H1 mux
+ * dates a keep-alive request from when the previous one finished, and measures the wait as idle
+ * time). From A, in truncated milliseconds (verdict-clock.ts), with HAProxy's clock for an event
+ * being its first visible reaction when that follows within a few ms (verdict-leg.ts):
+ *   t_idle    first request byte read (the reaction to it when the headers came in one packet);
+ *   t_request headers complete (reaction: server SYN, forwarded request, or local answer);
+ *   t_queue   connect() to the server (its SYN), or the request sent on a reused connection;
+ *   t_connect connection established as the proxy saw it: its first byte after the SYN-ACK
+ *             (= t_queue on a reused connection);
+ *   t_data    response headers complete on the server leg;
+ *   t_close   last response byte to the client, or the proxy's first close (RST/FIN) of either
+ *             leg when no complete response reached the client.
+ * Logged (2.6): TR = t_request - t_idle, Tw = t_queue - t_request, Tc = t_connect - t_queue,
+ * Tr = t_data - t_connect, Ta = t_close - t_idle; -1 for a step never reached. The date is
+ * accept date + t_idle. bytes_read: verdict-bytes.ts. Termination: verdict-http-termination.ts.
+ */
+import type { ExchangeVerdict, Leg, Session } from '../model.js';
+import type { HaproxyConfig } from './config-types.js';
+import { cookieFlags } from './verdict-cookie.js';
+import { DEFAULT_ERROR_BYTES, htxResponseBytes } from './verdict-bytes.js';
+import { logDateMs, msElapsed } from './verdict-clock.js';
+import { exchangeViews, type ExchangeView } from './verdict-http-view.js';
+import { httpOutcome } from './verdict-http-termination.js';
+import { ackedOffset, earliest, firstClose, latest, reactionTo } from './verdict-leg.js';
+import { httpLine, logClient } from './verdict-log.js';
+import { resolveNames, type VerdictNames } from './verdict-names.js';
+import { sessionLegs } from './verdict-session.js';
+import { headerValue } from '../../app/http/headers.js';
+
+export function inferHttpVerdicts(session: Session, legs: Map<string, Leg>, cfg?: HaproxyConfig): ExchangeVerdict[] {
+  const sl = sessionLegs(session, legs);
+  const client = sl.client;
+  const out: ExchangeVerdict[] = [];
+  let previousEnd: number | null = null;
+  for (const v of exchangeViews(session, sl)) {
+    const t = timeline(v, client, previousEnd);
+    previousEnd = t.close;
+    const ms = (x: number | null): number => (x === null ? -1 : msElapsed(t.accept, x));
+    const idle = ms(t.firstRead);
+    const request = ms(t.requestRead);
+    const queue = ms(t.queue);
+    const connect = ms(t.connect);
+    const data = ms(t.data);
+    const timers = {
+      TR: request >= 0 ? request - idle : -1,
+      Tw: queue >= 0 && request >= 0 ? queue - request : -1,
+      Tc: connect >= 0 ? connect - queue : -1,
+      Tr: data >= 0 && connect >= 0 ? data - connect : -1,
+      Ta: ms(t.close) - idle,
+    };
+    const outcome = httpOutcome(v, client);
+    const names = namesOf(session, v, cfg);
+    const termination = outcome.state + cookieFlags(names.backendSection, names.serverEntry, v.clientRequest, v.serverResponse, v.clientResponse);
+    const bytesRead = bytesReadOf(v, outcome.status);
+    const req = v.clientRequest;
+    // HAProxy logs <BADREQ> when nothing parsed as a request (its 400/408 to garbage or silence).
+    const requestLine = req !== null ? `${req.method} ${req.target} ${req.version}` : v.exchange.method === '' ? '<BADREQ>' : `${v.exchange.method} ${v.exchange.target}`;
+    const logLine = httpLine({
+      ...logClient(client), date: logDateMs(t.accept, idle), names, bytesRead, termination,
+      retries: Math.max(0, v.failedAttempts.length - (v.server === null ? 1 : 0)),
+    }, timers, outcome.status, requestLine, capturedHeaders(names, v));
+    out.push({ termination, status: outcome.status, timers, bytesRead, logLine });
+  }
+  return out;
+}
+
+interface Timeline {
+  accept: number;
+  firstRead: number;
+  requestRead: number | null;
+  queue: number | null;
+  connect: number | null;
+  data: number | null;
+  close: number;
+}
+
+function timeline(v: ExchangeView, client: Leg, previousEnd: number | null): Timeline {
+  const creq = v.clientRequest;
+  const start = creq?.firstByteTs ?? v.exchange.requestStart;
+  const accept = previousEnd ?? client.establishedTs ?? client.synAckTs ?? client.start;
+  const firstAttempt = v.newConnection ? v.server!.synTs : v.failedAttempts[0]?.synTs ?? null;
+  const sentOnServer = v.serverRequest?.firstByteTs ?? null;
+  const localAnswer = v.server === null ? v.clientResponse?.firstByteTs ?? null : null;
+  const reactions = [firstAttempt, sentOnServer, localAnswer];
+
+  const headersAt = creq !== null && creq.headersCompleteTs >= 0 ? creq.headersCompleteTs : null;
+  const requestRead = headersAt === null ? null : reactionTo(headersAt, reactions);
+  const firstRead = creq !== null && creq.firstByteTs === creq.headersCompleteTs && requestRead !== null ? requestRead : start;
+
+  const queue = firstAttempt ?? sentOnServer;
+  let connect: number | null = null;
+  if (v.server !== null && v.server.synAckTs !== null) {
+    connect = v.newConnection ? reactionTo(v.server.synAckTs, [v.server.dirs[0].firstDataTs]) : queue;
+  }
+  const sresp = v.serverResponse;
+  const data = sresp !== null && sresp.headersCompleteTs >= 0 ? reactionTo(sresp.headersCompleteTs, [v.clientResponse?.firstByteTs]) : null;
+
+  let close: number;
+  const cresp = v.clientResponse;
+  if (cresp !== null && cresp.complete) {
+    close = cresp.lastByteTs;
+  } else {
+    const toServer = v.server === null ? null : firstCloseSince(v.server, 0, start);
+    const toClient = firstCloseSince(client, 1, start);
+    close = latest(cresp?.lastByteTs, earliest(toServer, toClient)) ?? client.end;
+  }
+  return { accept, firstRead, requestRead, queue, connect, data, close };
+}
+
+function firstCloseSince(leg: Leg, dir: 0 | 1, since: number): number | null {
+  const d = leg.dirs[dir];
+  const c = firstClose(d);
+  if (c !== null && c.ts >= since) return c.ts;
+  return d.rstTs !== null && d.rstTs >= since ? d.rstTs : null;
+}
+
+function namesOf(session: Session, v: ExchangeView, cfg: HaproxyConfig | undefined): VerdictNames {
+  const target = v.server ?? v.failedAttempts[v.failedAttempts.length - 1] ?? null;
+  const ref = v.serverRef !== null ? session.serverLegs[v.serverRef] : undefined;
+  return resolveNames({
+    frontendEndpoint: session.frontend, frontendName: session.frontendName, serverEndpoint: target?.server ?? null,
+    serverName: ref?.name, request: v.clientRequest, cfg,
+  });
+}
+
+/** HTX bytes of the response as it entered HAProxy (the server's, as far as it was received), or of its own answer. */
+function bytesReadOf(v: ExchangeView, status: number): number {
+  const sresp = v.serverResponse;
+  if (sresp !== null && sresp.headersCompleteTs >= 0 && v.server !== null) {
+    const received = ackedOffset(v.server.dirs[1]) - sresp.bodyOffset;
+    const body = sresp.body.framing === 'chunked' ? sresp.body.length : Math.max(0, Math.min(sresp.body.length, received));
+    return htxResponseBytes(sresp, body);
+  }
+  if (v.clientResponse !== null) return htxResponseBytes(v.clientResponse);
+  return DEFAULT_ERROR_BYTES[status] ?? 0;
+}
+
+/** Values of the frontend's "capture request header" slots, when configured. */
+function capturedHeaders(names: VerdictNames, v: ExchangeView): string[] | null {
+  const slots = names.frontendSection?.captures.requestHeaders ?? [];
+  if (slots.length === 0) return null;
+  return slots.map((s) => {
+    const value = v.clientRequest === null || s.name === '' ? undefined : headerValue(v.clientRequest.headers, s.name);
+    return value === undefined ? '' : value.slice(0, s.length);
+  });
+}

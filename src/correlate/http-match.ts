@@ -1,0 +1,153 @@
+/**
+ * How a request seen on a client leg compares with one seen on a server leg, once what proxies
+ * routinely change is set aside: header-name case, hop-by-hop and forwarding headers, the
+ * persistence cookie, absolute-form targets, percent-encoding of unreserved characters.
+ */
+import { headerValue, headerValues, type HttpHeaders, type HttpMessage, type HttpRequest } from '../app/http/index.js';
+
+/** Headers a proxy adds, removes or rewrites as a matter of course: left out of similarity. */
+const PROXY_MANAGED = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length',
+  'host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'forwarded', 'via',
+  'cookie', 'set-cookie', 'x-request-id', 'proxy-authorization', 'expect', 'date', 'server',
+]);
+
+/** Origin-form path and query: absolute-form reduced, unreserved percent-escapes decoded, hex upper-cased. */
+export function normalizeTarget(target: string): string {
+  let t = target;
+  const abs = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*/.exec(t);
+  if (abs) t = t.slice(abs[0].length) || '/';
+  return t.replace(/%([0-9a-fA-F]{2})/g, (_m, hex: string) => {
+    const c = String.fromCharCode(parseInt(hex, 16));
+    return /[A-Za-z0-9\-._~]/.test(c) ? c : `%${hex.toUpperCase()}`;
+  });
+}
+
+/** Host the request is for: the authority of an absolute-form target, else Host; lower-cased, default port dropped. */
+export function normalizeHost(req: HttpRequest): string | null {
+  const abs = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/([^/?#]*)/.exec(req.target);
+  const raw = abs ? abs[1]! : headerValue(req.headers, 'host');
+  if (raw === undefined) return null;
+  return raw.trim().toLowerCase().replace(/:80$/, '').replace(/\.$/, '');
+}
+
+const keys = new WeakMap<HttpRequest, string>();
+
+/** Matching key: method, normalised target, normalised host (memoised: asked many times per request). */
+export function requestKey(req: HttpRequest): string {
+  let k = keys.get(req);
+  if (k === undefined) {
+    k = `${req.method} ${normalizeTarget(req.target)} ${normalizeHost(req) ?? ''}`;
+    keys.set(req, k);
+  }
+  return k;
+}
+
+/**
+ * A path rewrite the pairing tolerates: same query, and one path ends with the other (a prefix
+ * added or stripped), the shorter being more than "/".
+ */
+export function targetsRelated(a: string, b: string): boolean {
+  const [pa, qa = ''] = normalizeTarget(a).split('?', 2) as [string, string?];
+  const [pb, qb = ''] = normalizeTarget(b).split('?', 2) as [string, string?];
+  if (qa !== qb) return false;
+  if (pa === pb) return true;
+  const [short, long] = pa.length <= pb.length ? [pa, pb] : [pb, pa];
+  return short.length > 1 && long.endsWith(short);
+}
+
+function stripPort(addr: string): string {
+  const t = addr.trim().replace(/^"|"$/g, '');
+  const v6 = /^\[(.+)\](?::\d+)?$/.exec(t);
+  if (v6) return v6[1]!.toLowerCase();
+  return /^[^:]+:\d+$/.test(t) ? t.slice(0, t.indexOf(':')) : t.toLowerCase();
+}
+
+function listElements(values: string[]): string[] {
+  return values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/** Addresses named by the forwarding headers of a request (X-Forwarded-For, X-Real-IP, Forwarded for=). */
+export function forwardedAddresses(headers: HttpHeaders): { xff: string[]; realIp: string | null; forwarded: string[] } {
+  const xff = listElements(headerValues(headers, 'x-forwarded-for')).map(stripPort);
+  const ri = headerValue(headers, 'x-real-ip');
+  const forwarded: string[] = [];
+  for (const el of listElements(headerValues(headers, 'forwarded'))) {
+    for (const part of el.split(';')) {
+      const m = /^\s*for\s*=\s*(.+)$/i.exec(part);
+      if (m) forwarded.push(stripPort(m[1]!));
+    }
+  }
+  return { xff, realIp: ri === undefined ? null : stripPort(ri), forwarded };
+}
+
+export type NamesClient = 'yes' | 'no' | 'absent';
+
+/**
+ * Whether the server-side request's forwarding headers name the client (any of `clientAddresses`,
+ * lower-case). A header passed through unchanged from the client's own request is neutral.
+ */
+export function forwardingNamesClient(server: HttpRequest, client: HttpRequest, clientAddresses: readonly string[]): NamesClient {
+  const s = forwardedAddresses(server.headers);
+  const c = forwardedAddresses(client.headers);
+  const named = (list: string[]): boolean => list.some((a) => clientAddresses.includes(a));
+  let verdict: NamesClient = 'absent';
+  const judge = (list: string[], passthrough: string[]): void => {
+    if (list.length === 0 || verdict === 'no') return;
+    if (named(list)) verdict = 'yes';
+    else if (list.join(',') !== passthrough.join(',')) verdict = 'no';
+  };
+  judge(s.xff, c.xff);
+  judge(s.realIp === null ? [] : [s.realIp], c.realIp === null ? [] : [c.realIp]);
+  judge(s.forwarded, c.forwarded);
+  return verdict;
+}
+
+/** Body comparison of two messages: 'unknown' when either lost bytes or stopped early with different lengths. */
+export function compareBodies(a: HttpMessage, b: HttpMessage): 'same' | 'reframed' | 'changed' | 'unknown' {
+  if (a.damaged || b.damaged) return 'unknown';
+  const noBody = (m: HttpMessage): boolean => m.body.framing === 'none' || (m.body.length === 0 && m.body.framing !== 'tunnel');
+  if (noBody(a) && noBody(b)) return 'same';
+  if (a.body.length !== b.body.length || a.body.hash !== b.body.hash) return a.complete && b.complete ? 'changed' : 'unknown';
+  const sameFraming = a.body.framing === b.body.framing
+    && (a.body.framing !== 'chunked' || a.body.chunks.join(',') === b.body.chunks.join(','));
+  return sameFraming ? 'same' : 'reframed';
+}
+
+/** Cookie pairs of a Cookie header list. */
+function cookiePairs(headers: HttpHeaders): string[] {
+  return headerValues(headers, 'cookie').flatMap((v) => v.split(';')).map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/**
+ * Share of the client request's end-to-end header fields (name case-insensitive, exact value)
+ * that reappear on the server side; cookies count when the server's are a subset of the
+ * client's (a persistence cookie may be removed).
+ */
+export function headerSimilarity(client: HttpHeaders, server: HttpHeaders): { common: number; total: number } {
+  const counts = new Map<string, number>();
+  for (const [n, v] of server) {
+    const k = `${n.toLowerCase()}\0${v}`;
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  let common = 0;
+  let total = 0;
+  for (const [n, v] of client) {
+    const name = n.toLowerCase();
+    if (PROXY_MANAGED.has(name)) continue;
+    total++;
+    const k = `${name}\0${v}`;
+    const c = counts.get(k) ?? 0;
+    if (c > 0) {
+      common++;
+      counts.set(k, c - 1);
+    }
+  }
+  const cc = cookiePairs(client);
+  const sc = cookiePairs(server);
+  if (cc.length > 0 || sc.length > 0) {
+    total++;
+    if (sc.every((p) => cc.includes(p))) common++;
+  }
+  return { common, total };
+}

@@ -1,0 +1,115 @@
+/**
+ * The forwarding ledger: which byte ranges of one leg reappear at which offsets of the other,
+ * with the capture time each range arrived at the proxy (its chunk on the incoming leg) and left
+ * it (its chunk on the outgoing leg), so the proxy's hold time can be shown per chunk.
+ *  - tcp mode: byte-exact, client→server shifted by the server leg's PROXY header;
+ *  - http mode, per message: the header block as one range (rewritten, so lengths differ); the
+ *    body byte-exact when both sides frame it the same way, else as one range.
+ * Ranges are split wherever a chunk boundary of either leg falls, and merged back where both
+ * times are unchanged.
+ */
+import type { HttpMessage } from '../app/http/index.js';
+import type { LedgerEntry, Leg, LegDirection } from './model.js';
+import { chunkTimeAt, firstChunkAfter, proxyHeaderLength } from './leg-util.js';
+
+/** Bound per session: a long tcp session's ledger stays printable. */
+export const MAX_LEDGER_ENTRIES = 20000;
+
+type Base = Pick<LedgerEntry, 'direction' | 'serverLeg'> & Partial<Pick<LedgerEntry, 'exchange' | 'part'>>;
+
+export function tcpLedger(client: Leg, server: Leg, serverLeg: number): LedgerEntry[] {
+  const out: LedgerEntry[] = [];
+  const pp = proxyHeaderLength(server);
+  const up = Math.min(client.dirs[0].bytes, server.dirs[0].bytes - pp);
+  mapBytes(out, { direction: 'clientToServer', serverLeg }, client.dirs[0], 0, server.dirs[0], pp, up);
+  const down = Math.min(server.dirs[1].bytes, client.dirs[1].bytes);
+  mapBytes(out, { direction: 'serverToClient', serverLeg }, server.dirs[1], 0, client.dirs[1], 0, down);
+  return out;
+}
+
+/** Ledger entries of one exchange: the request client→server, the response server→client. */
+export function exchangeLedger(
+  out: LedgerEntry[], exchange: number, serverLeg: number,
+  client: Leg, request: HttpMessage, response: HttpMessage | null,
+  server: Leg, serverRequest: HttpMessage, serverResponse: HttpMessage | null,
+): void {
+  messageEntries(out, { direction: 'clientToServer', serverLeg, exchange }, client.dirs[0], request, server.dirs[0], serverRequest);
+  if (response !== null && serverResponse !== null) {
+    messageEntries(out, { direction: 'serverToClient', serverLeg, exchange }, server.dirs[1], serverResponse, client.dirs[1], response);
+  }
+}
+
+function messageEntries(out: LedgerEntry[], base: Base, from: LegDirection, fm: HttpMessage, to: LegDirection, tm: HttpMessage): void {
+  const arrived = timeOfLast(from, fm.headerEndOffset, fm.headersCompleteTs);
+  const departed = timeOfLast(to, tm.headerEndOffset, tm.headersCompleteTs);
+  if (arrived !== null && departed !== null) {
+    push(out, {
+      ...base, part: 'headers', fromOffset: fm.offset, toOffset: tm.offset, length: fm.headerBytes, arrived, departed,
+      ...(tm.headerBytes !== fm.headerBytes ? { toLength: tm.headerBytes } : {}),
+    });
+  }
+  const fw = fm.endOffset - fm.bodyOffset;
+  const tw = tm.endOffset - tm.bodyOffset;
+  if (fw <= 0 && tw <= 0) return;
+  const sameFraming = fm.body.framing === tm.body.framing
+    && (fm.body.framing !== 'chunked' || fm.body.chunks.join(',') === tm.body.chunks.join(','));
+  if (sameFraming) {
+    mapBytes(out, { ...base, part: 'body' }, from, fm.bodyOffset, to, tm.bodyOffset, Math.min(fw, tw));
+    return;
+  }
+  const a = timeOfLast(from, fm.endOffset, fm.lastByteTs);
+  const d = timeOfLast(to, tm.endOffset, tm.lastByteTs);
+  if (a === null || d === null) return;
+  push(out, {
+    ...base, part: 'body', fromOffset: fm.bodyOffset, toOffset: tm.bodyOffset, length: fw, arrived: a, departed: d,
+    ...(tw !== fw ? { toLength: tw } : {}),
+  });
+}
+
+/** Time of the chunk holding the byte before `end`, else the message's own time (-1: unknown). */
+function timeOfLast(d: LegDirection, end: number, fallback: number): number | null {
+  const t = end > 0 ? chunkTimeAt(d.chunks, end - 1) : null;
+  if (t !== null) return t;
+  return fallback >= 0 ? fallback : null;
+}
+
+/**
+ * Maps `length` bytes from [fromStart, …) on one direction to [toStart, …) on another, one
+ * entry per stretch lying in a single chunk on both sides (gaps on either side are skipped).
+ */
+export function mapBytes(
+  out: LedgerEntry[], base: Base, from: LegDirection, fromStart: number, to: LegDirection, toStart: number, length: number,
+): void {
+  if (length <= 0) return;
+  const fc = from.chunks;
+  const tc = to.chunks;
+  let i = firstChunkAfter(fc, fromStart);
+  let j = firstChunkAfter(tc, toStart);
+  while (i * 3 < fc.length && j * 3 < tc.length && out.length < MAX_LEDGER_ENTRIES) {
+    const fLo = fc[i * 3]! - fromStart;
+    const fHi = fLo + fc[i * 3 + 1]!;
+    const tLo = tc[j * 3]! - toStart;
+    const tHi = tLo + tc[j * 3 + 1]!;
+    if (fLo >= length || tLo >= length) break;
+    const lo = Math.max(fLo, tLo, 0);
+    const hi = Math.min(fHi, tHi, length);
+    if (lo < hi) {
+      push(out, { ...base, fromOffset: fromStart + lo, toOffset: toStart + lo, length: hi - lo, arrived: fc[i * 3 + 2]!, departed: tc[j * 3 + 2]! });
+    }
+    if (fHi <= tHi) i++;
+    else j++;
+  }
+}
+
+/** Appends, merging with the previous entry when it continues it with the same times. */
+function push(out: LedgerEntry[], e: LedgerEntry): void {
+  if (out.length >= MAX_LEDGER_ENTRIES) return;
+  const p = out[out.length - 1];
+  if (p !== undefined && e.toLength === undefined && p.toLength === undefined && p.direction === e.direction && p.serverLeg === e.serverLeg
+    && p.exchange === e.exchange && p.part === e.part && p.arrived === e.arrived && p.departed === e.departed
+    && p.fromOffset + p.length === e.fromOffset && p.toOffset + p.length === e.toOffset) {
+    p.length += e.length;
+    return;
+  }
+  out.push(e);
+}

@@ -1,0 +1,117 @@
+/**
+ * Small read-only helpers over Legs shared by proxy detection, pairing and the ledger:
+ * times, payload heads without a PROXY header, byte-prefix checks, chunk lookups.
+ */
+import type { HttpRequest, HttpResponse } from '../app/http/index.js';
+import type { Leg, LegDir } from './model.js';
+
+/** Tolerance for "after" comparisons between timestamps of one capture (µs precision). */
+export const EPS = 1e-6;
+
+/** When the connection attempt began (the client's SYN, else the first packet). */
+export function synTime(l: Leg): number {
+  return l.synTs ?? l.start;
+}
+
+/** When the connection could first carry data (the handshake's last ACK, else the best earlier time). */
+export function readyTime(l: Leg): number {
+  return l.establishedTs ?? l.synAckTs ?? l.synTs ?? l.start;
+}
+
+/** Bytes of PROXY protocol preamble at the start of the client→server stream. */
+export function proxyHeaderLength(l: Leg): number {
+  return l.proxyProtocol?.length ?? 0;
+}
+
+/** The first bytes of one direction's payload (client→server after any PROXY header). */
+export function payloadHead(l: Leg, dir: LegDir): Uint8Array {
+  const head = l.dirs[dir].head;
+  return dir === 0 ? head.subarray(Math.min(proxyHeaderLength(l), head.length)) : head;
+}
+
+/** Payload bytes of one direction (client→server without any PROXY header). */
+export function payloadBytes(l: Leg, dir: LegDir): number {
+  return Math.max(0, l.dirs[dir].bytes - (dir === 0 ? proxyHeaderLength(l) : 0));
+}
+
+/** Nothing was sent either way: a bare connect (refused, or opened and closed: an L4 check or a failed attempt). */
+export function isConnectOnly(l: Leg): boolean {
+  return l.dirs[0].bytes === 0 && l.dirs[1].bytes === 0;
+}
+
+/**
+ * Length of the common prefix of two byte strings when the shorter is entirely a prefix of the
+ * longer (one stream forwarded into the other, possibly cut); -1 when they disagree.
+ */
+export function prefixAgreement(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return -1;
+  return n;
+}
+
+/** The final (non-interim) response to a request of the same leg, else its last interim one, else null. */
+export function responseTo(l: Leg, req: HttpRequest): HttpResponse | null {
+  if (l.http === null) return null;
+  let interim: HttpResponse | null = null;
+  for (const r of l.http.responses) {
+    if (r.requestIndex !== req.index) continue;
+    if (!r.interim) return r;
+    interim = r;
+  }
+  return interim;
+}
+
+/** When the request could be acted on: its header block complete, else its first byte. */
+export function requestReady(req: HttpRequest): number {
+  return req.headersCompleteTs >= 0 ? req.headersCompleteTs : req.firstByteTs;
+}
+
+/** "ip:port" / "[v6]:port" → address and port. */
+export function splitEndpoint(endpoint: string): { address: string; port: number | null } {
+  const v6 = /^\[(.+)\]:(\d+)$/.exec(endpoint);
+  if (v6) return { address: v6[1]!, port: Number(v6[2]) };
+  const v4 = /^([^:]+):(\d+)$/.exec(endpoint);
+  if (v4) return { address: v4[1]!, port: Number(v4[2]) };
+  return { address: endpoint.replace(/^\[|\]$/g, ''), port: null };
+}
+
+/** Index (in triples) of the first delivery chunk that ends after `offset`, or the chunk count. */
+export function firstChunkAfter(chunks: readonly number[], offset: number): number {
+  let lo = 0;
+  let hi = chunks.length / 3;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (chunks[mid * 3]! + chunks[mid * 3 + 1]! <= offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Capture time of the chunk holding the byte at `offset`, or null when it was never delivered. */
+export function chunkTimeAt(chunks: readonly number[], offset: number): number | null {
+  const i = firstChunkAfter(chunks, offset);
+  if (i * 3 >= chunks.length) return null;
+  return chunks[i * 3]! <= offset ? chunks[i * 3 + 2]! : null;
+}
+
+/** Sorts numerically-ish: IPv4 by octets, anything else after, as text. */
+export function compareAddresses(a: string, b: string): number {
+  const pa = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(a);
+  const pb = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(b);
+  if (pa && pb) {
+    for (let i = 1; i <= 4; i++) {
+      const d = Number(pa[i]) - Number(pb[i]);
+      if (d !== 0) return d;
+    }
+    return 0;
+  }
+  if (pa) return -1;
+  if (pb) return 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function compareEndpoints(a: string, b: string): number {
+  const ea = splitEndpoint(a);
+  const eb = splitEndpoint(b);
+  return compareAddresses(ea.address, eb.address) || (ea.port ?? 0) - (eb.port ?? 0);
+}

@@ -1,0 +1,295 @@
+/**
+ * http-mode pairing, per request rather than per connection: keep-alive client connections are
+ * spread over several server connections and reused server connections carry requests of
+ * several clients (http-reuse, nginx upstream keepalive).
+ *
+ * A client request and a server request are compatible when: same method; the server request
+ * starts after the client's header block was complete and before the client got its answer;
+ * a PROXY header or X-Forwarded-For / X-Real-IP / Forwarded on the server side, when present,
+ * names this client; bodies agree when both were seen whole; the responses agree (status, and
+ * the client's answer not earlier than the server's); and most end-to-end headers reappear.
+ * Pass 1 also requires equal target and Host; pass 2 tolerates a path rewrite (prefix added or
+ * stripped) and a Host rewrite for what pass 1 left over.
+ *
+ * Among compatible pairs the best evidence wins, then the smallest proxy delay (request forwarded
+ * soon after it arrived, response relayed soon after it came back), then time order (FIFO), so
+ * identical requests — from one client in sequence, or from several at the same moment — pair
+ * as the proxy served them. A request left without a counterpart gets one through a short chain
+ * of reassignments when there is one.
+ */
+import { headerValue, type HttpRequest, type HttpResponse } from '../app/http/index.js';
+import type { AttemptAnchor, AttemptPool } from './connect-attempts.js';
+import {
+  compareBodies, forwardingNamesClient, headerSimilarity, normalizeHost, requestKey, targetsRelated, type NamesClient,
+} from './http-match.js';
+import type { Leg, PairingEvidence } from './model.js';
+import { EPS, requestReady, responseTo, splitEndpoint, synTime } from './leg-util.js';
+
+/** How long after its client connection ended an unanswered request may still be forwarded (seconds). */
+const QUEUE_SLACK = 1;
+/**
+ * Tolerated disorder between timestamps of packets of different connections: under load a
+ * capture's timestamps are taken on several CPUs and can run backwards by a millisecond or so.
+ */
+const SKEW = 0.002;
+const SCAN_LIMIT = 512;
+const MAX_COMPATIBLE = 16;
+const AUGMENT_DEPTH = 8;
+
+export interface HttpPairing {
+  client: Leg;
+  request: HttpRequest;
+  /** The client's final response (the proxy's or the server's, relayed), or null. */
+  response: HttpResponse | null;
+  server: Leg | null;
+  serverRequest: HttpRequest | null;
+  serverResponse: HttpResponse | null;
+  /** Bare connect attempts made for this request (failures before the server leg, or instead of one). */
+  attempts: Leg[];
+  evidence: PairingEvidence[];
+  confidence: number;
+}
+
+interface CReq {
+  leg: Leg;
+  req: HttpRequest;
+  resp: HttpResponse | null;
+  ready: number;
+  upper: number;
+  /** Lower-case addresses the forwarding headers may name: the peer, and a PROXY header's source. */
+  addresses: string[];
+  endpoints: string[];
+  match: SReq | null;
+  fit: Fit | null;
+}
+
+interface SReq {
+  leg: Leg;
+  req: HttpRequest;
+  resp: HttpResponse | null;
+  t: number;
+  owner: CReq | null;
+}
+
+interface Fit {
+  score: number;
+  fwd: NamesClient;
+  pp: boolean;
+  relaxed: boolean;
+  respMatch: boolean;
+  bodyMatch: boolean;
+  ambiguous: boolean;
+}
+
+export function pairHttp(clientLegs: readonly Leg[], serverLegs: readonly Leg[], pool: AttemptPool): HttpPairing[] {
+  const creqs: CReq[] = [];
+  for (const leg of clientLegs) {
+    const ppSource = leg.proxyProtocol?.source ?? null;
+    const endpoints = ppSource !== null ? [leg.client, ppSource] : [leg.client];
+    const addresses = endpoints.map((e) => splitEndpoint(e).address.toLowerCase());
+    for (const req of leg.http?.requests ?? []) {
+      const resp = responseTo(leg, req);
+      const final = resp !== null && !resp.interim ? resp : null;
+      creqs.push({
+        leg, req, resp, ready: requestReady(req), addresses, endpoints, match: null, fit: null,
+        upper: final !== null ? final.firstByteTs + SKEW : leg.end + QUEUE_SLACK,
+      });
+    }
+  }
+  creqs.sort((a, b) => a.ready - b.ready || synTime(a.leg) - synTime(b.leg) || a.req.index - b.req.index);
+
+  const sreqs: SReq[] = [];
+  for (const leg of serverLegs) {
+    for (const req of leg.http?.requests ?? []) sreqs.push({ leg, req, resp: responseTo(leg, req), t: req.firstByteTs, owner: null });
+  }
+  sreqs.sort((a, b) => a.t - b.t);
+  const byKey = groupSorted(sreqs, (s) => requestKey(s.req));
+  const byMethod = groupSorted(sreqs, (s) => s.req.method);
+
+  matchPass(creqs, (c) => byKey.get(requestKey(c.req)), false);
+  matchPass(creqs, (c) => byMethod.get(c.req.method), true);
+
+  const out: HttpPairing[] = [];
+  for (const c of creqs) {
+    const s = c.match;
+    const final = c.resp !== null && !c.resp.interim ? c.resp : null;
+    // Connect attempts: for a request no server saw, or before the connection opened for it;
+    // none when an already open connection carried it.
+    let anchor: AttemptAnchor | null = null;
+    let look = true;
+    if (s === null) {
+      const closed = c.leg.dirs[1].finTs ?? c.leg.dirs[1].rstTs;
+      if (final !== null) anchor = { kind: 'answer', t: final.firstByteTs };
+      else if (closed !== null && closed >= c.ready) anchor = { kind: 'answer', t: closed };
+    } else if (s.req.index === 0 && synTime(s.leg) > c.ready) {
+      anchor = { kind: 'syn', t: synTime(s.leg) };
+    } else {
+      look = false;
+    }
+    const attempts = look ? pool.claim(c.ready, anchor) : [];
+    out.push({
+      client: c.leg, request: c.req, response: c.resp,
+      server: s?.leg ?? null, serverRequest: s?.req ?? null, serverResponse: s?.resp ?? null,
+      attempts,
+      evidence: s !== null ? evidenceOf(c, s) : attempts.length > 0 ? ['timing'] : [],
+      confidence: s !== null ? confidenceOf(c.fit!) : attempts.length > 0 ? 0.4 : 0,
+    });
+  }
+  return out;
+}
+
+interface Candidate {
+  c: CReq;
+  s: SReq;
+  fit: Fit;
+  /** Seconds the proxy would have held the request and the response: the true pair's are small. */
+  cost: number;
+  tier: number;
+}
+
+/**
+ * One matching pass: every compatible (client request, free server request) pair in each client
+ * request's window, then taken best first — higher score tier, then lower cost (forwarding plus
+ * relaying delay), then FIFO; then augmenting paths for those left without a counterpart.
+ */
+function matchPass(creqs: readonly CReq[], listOf: (c: CReq) => SReq[] | undefined, relaxed: boolean): void {
+  const all: Candidate[] = [];
+  const byC = new Map<CReq, Candidate[]>();
+  for (const c of creqs) {
+    if (c.match !== null) continue;
+    const list = listOf(c);
+    if (list === undefined) continue;
+    const mine: Candidate[] = [];
+    for (let i = lowerBound(list, c.ready - SKEW), n = 0; i < list.length && n < SCAN_LIMIT && mine.length < MAX_COMPATIBLE; i++, n++) {
+      const s = list[i]!;
+      if (s.t > c.upper) break;
+      if (s.owner !== null) continue;
+      const fit = fitOf(c, s, relaxed);
+      if (fit !== null) mine.push({ c, s, fit, cost: costOf(c, s), tier: Math.round(fit.score * 10) });
+    }
+    if (mine.length === 0) continue;
+    mine.sort(preference);
+    byC.set(c, mine);
+    all.push(...mine);
+  }
+  all.sort(preference);
+  for (const k of all) {
+    if (k.c.match !== null || k.s.owner !== null) continue;
+    k.fit.ambiguous = byC.get(k.c)!.some((r) => r !== k && r.tier === k.tier && r.cost < k.cost + 0.001 && r.s.t <= k.c.leg.end + EPS);
+    assign(k.c, k.s, k.fit);
+  }
+  // Concurrent identical requests: a greedy choice can leave one without a counterpart that a
+  // short chain of reassignments frees (an augmenting path, as in bipartite matching).
+  for (const [c, mine] of byC) {
+    if (c.match !== null) continue;
+    if (augment(c, byC, AUGMENT_DEPTH, new Set())) mine.forEach((k) => (k.fit.ambiguous = true));
+  }
+}
+
+function augment(c: CReq, byC: ReadonlyMap<CReq, Candidate[]>, depth: number, visited: Set<SReq>): boolean {
+  for (const k of byC.get(c) ?? []) {
+    if (visited.has(k.s)) continue;
+    visited.add(k.s);
+    const other = k.s.owner;
+    if (other === null || (depth > 0 && byC.has(other) && augment(other, byC, depth - 1, visited))) {
+      assign(c, k.s, k.fit);
+      return true;
+    }
+  }
+  return false;
+}
+
+function preference(a: Candidate, b: Candidate): number {
+  return b.tier - a.tier || a.cost - b.cost || a.c.ready - b.c.ready || a.s.t - b.s.t;
+}
+
+function costOf(c: CReq, s: SReq): number {
+  const forward = Math.abs(s.t - c.ready); // negative only by timestamp skew
+  const cr = c.resp;
+  const sr = s.resp;
+  const relay = cr !== null && sr !== null && !cr.interim && !sr.interim ? Math.abs(cr.firstByteTs - sr.firstByteTs) : 0;
+  return forward + relay;
+}
+
+function assign(c: CReq, s: SReq, fit: Fit): void {
+  c.match = s;
+  c.fit = fit;
+  s.owner = c;
+}
+
+/** Compatibility of a client request with a server request, scored; null when excluded. */
+function fitOf(c: CReq, s: SReq, relaxed: boolean): Fit | null {
+  if (s.req.method !== c.req.method || s.t < c.ready - SKEW || s.t > c.upper) return null;
+  const pp = s.leg.proxyProtocol;
+  let ppNamed = false;
+  if (pp !== null && pp.command === 'PROXY' && pp.source !== null) {
+    if (!c.endpoints.includes(pp.source)) return null;
+    ppNamed = true;
+  }
+  if (relaxed) {
+    if (!targetsRelated(c.req.target, s.req.target)) return null;
+    if (normalizeHost(c.req) !== null && normalizeHost(s.req) === null) return null;
+  }
+  const fwd = forwardingNamesClient(s.req, c.req, c.addresses);
+  if (fwd === 'no') return null;
+  const body = compareBodies(c.req, s.req);
+  if (body === 'changed') return null;
+  let respMatch = false;
+  const cr = c.resp;
+  const sr = s.resp;
+  if (cr !== null && sr !== null && !cr.interim && !sr.interim) {
+    if (cr.status !== sr.status || cr.firstByteTs < sr.firstByteTs - SKEW) return null;
+    const rb = compareBodies(sr, cr);
+    // Another body is another response, unless the proxy compressed it.
+    if (rb === 'changed' && headerValue(sr.headers, 'content-encoding') === headerValue(cr.headers, 'content-encoding')) return null;
+    respMatch = rb === 'same' || rb === 'reframed';
+  }
+  const sim = headerSimilarity(c.req.headers, s.req.headers);
+  if (sim.total >= 3 && sim.common / sim.total < 0.34) return null;
+  const bodyMatch = (body === 'same' || body === 'reframed') && c.req.body.length > 0;
+  const score = (sim.total > 0 ? sim.common / sim.total : 1) + (fwd === 'yes' ? 1 : 0) + (ppNamed ? 2 : 0)
+    + (respMatch ? 0.5 : 0) + (bodyMatch ? 0.5 : 0);
+  return { score, fwd, pp: ppNamed, relaxed, respMatch, bodyMatch, ambiguous: false };
+}
+
+function evidenceOf(c: CReq, s: SReq): PairingEvidence[] {
+  const f = c.fit!;
+  const ev: PairingEvidence[] = ['request'];
+  if (f.fwd === 'yes') ev.push('forwarded-for');
+  if (f.pp) ev.push('proxy-protocol');
+  const opened = synTime(s.leg);
+  if (opened >= synTime(c.leg) - EPS && opened <= c.leg.end + EPS) ev.push('timing');
+  return ev;
+}
+
+function confidenceOf(f: Fit): number {
+  if (f.pp) return 1;
+  let v = f.relaxed ? 0.45 : 0.7;
+  if (f.fwd === 'yes') v += 0.15;
+  if (f.respMatch) v += 0.1;
+  if (f.bodyMatch) v += 0.05;
+  if (f.ambiguous) v -= 0.15;
+  return Math.round(Math.min(1, Math.max(0.1, v)) * 100) / 100;
+}
+
+function groupSorted(list: readonly SReq[], key: (s: SReq) => string): Map<string, SReq[]> {
+  const m = new Map<string, SReq[]>();
+  for (const s of list) {
+    const k = key(s);
+    const g = m.get(k);
+    if (g) g.push(s);
+    else m.set(k, [s]);
+  }
+  return m;
+}
+
+function lowerBound(list: readonly SReq[], t: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.t < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,129 @@
+/**
+ * tcp-mode pairing: one server leg per client leg. A server leg pairs with a client leg when it
+ * was opened while the client leg was open and the client's bytes reappear in order at the start
+ * of its client→server stream (after any PROXY header), the server's bytes on the client leg —
+ * the shorter stream a prefix of the longer, since either side may have been cut. A PROXY header
+ * naming the client endpoint is decisive (and one naming another client excludes the pair).
+ * Without bytes, only a prompt connect (within 50 ms of the accept) pairs, on timing alone.
+ *
+ * Client legs that parse as HTTP take part only when their whole request stream reappears
+ * byte-for-byte (a tcp-mode proxy carrying HTTP); in http mode the proxy rewrites headers.
+ */
+import { AttemptPool } from './connect-attempts.js';
+import type { Leg, PairingEvidence } from './model.js';
+import { EPS, isConnectOnly, payloadBytes, payloadHead, prefixAgreement, readyTime, synTime } from './leg-util.js';
+
+const TIGHT = 0.05;
+
+export interface TcpPairing {
+  client: Leg;
+  /** The connection that carried the session's bytes, or null. */
+  server: Leg | null;
+  /** Bare connect attempts before it (retries), in order. */
+  attempts: Leg[];
+  evidence: PairingEvidence[];
+  confidence: number;
+}
+
+interface Candidate {
+  x: Leg;
+  y: Leg;
+  score: number;
+  evidence: PairingEvidence[];
+  confidence: number;
+}
+
+/**
+ * Pairs client legs with server legs in tcp mode. Returns a pairing for every client leg that got
+ * a server leg or connect attempts; `attempts` are claimed from the pool.
+ */
+export function pairTcp(clientLegs: readonly Leg[], serverLegs: readonly Leg[], pool: AttemptPool): TcpPairing[] {
+  const servers = serverLegs.filter((y) => !isConnectOnly(y) || y.establishedTs !== null)
+    .sort((a, b) => synTime(a) - synTime(b));
+  const starts = servers.map(synTime);
+  const cands: Candidate[] = [];
+  for (const x of clientLegs) {
+    const from = (x.synAckTs ?? synTime(x)) - EPS;
+    for (let i = lowerBound(starts, from); i < servers.length && starts[i]! <= x.end + EPS; i++) {
+      const c = judge(x, servers[i]!);
+      if (c !== null) cands.push(c);
+    }
+  }
+  // Best evidence first; among equals the server leg opened closest to the client's accept.
+  cands.sort((a, b) => b.score - a.score || (synTime(a.y) - readyTime(a.x)) - (synTime(b.y) - readyTime(b.x)));
+  const takenX = new Map<Leg, Candidate>();
+  const takenY = new Set<Leg>();
+  for (const c of cands) {
+    if (takenX.has(c.x) || takenY.has(c.y)) continue;
+    takenX.set(c.x, c);
+    takenY.add(c.y);
+  }
+
+  const out: TcpPairing[] = [];
+  for (const x of [...clientLegs].sort((a, b) => synTime(a) - synTime(b))) {
+    const c = takenX.get(x);
+    if (c === undefined && x.http !== null) continue; // left to http pairing
+    const closedByProxy = x.dirs[1].finTs ?? x.dirs[1].rstTs;
+    const anchor = c !== undefined ? { kind: 'syn' as const, t: synTime(c.y) }
+      : closedByProxy !== null ? { kind: 'answer' as const, t: closedByProxy } : null;
+    const attempts = pool.claim(readyTime(x), anchor);
+    if (c === undefined && attempts.length === 0) continue;
+    out.push({
+      client: x,
+      server: c?.y ?? null,
+      attempts,
+      evidence: c?.evidence ?? ['timing'],
+      confidence: c?.confidence ?? 0.4,
+    });
+  }
+  return out;
+}
+
+/** Whether y can be x's server leg, and how strongly; null when excluded. */
+function judge(x: Leg, y: Leg): Candidate | null {
+  const evidence: PairingEvidence[] = [];
+  let score = 0;
+  let confidence = 0;
+  const pp = y.proxyProtocol;
+  if (pp !== null && pp.command === 'PROXY' && pp.source !== null) {
+    if (pp.source !== x.client) return null;
+    evidence.push('proxy-protocol');
+    score += 100;
+    confidence = 1;
+  }
+  const up = prefixAgreement(payloadHead(x, 0), payloadHead(y, 0));
+  const down = prefixAgreement(payloadHead(x, 1), payloadHead(y, 1));
+  if (up < 0 || down < 0) return null;
+  if (x.http !== null) {
+    // An HTTP client leg pairs here only when its request stream went through untouched.
+    const whole = payloadBytes(x, 0);
+    if (whole === 0 || whole !== payloadBytes(y, 0) || up !== payloadHead(x, 0).length || down === 0) return null;
+  }
+  if (up > 0 || down > 0) {
+    evidence.push('bytes');
+    score += Math.min(up, 64) + Math.min(down, 64);
+    const both = up > 0 && down > 0;
+    confidence = Math.max(confidence, both ? (up + down >= 16 ? 0.95 : 0.85) : up >= 16 || down >= 16 ? 0.85 : 0.7);
+  } else {
+    // Nothing to compare: only a prompt connect counts.
+    const dt = synTime(y) - readyTime(x);
+    const firstData = x.dirs[0].firstDataTs;
+    const prompt = (dt >= -EPS && dt <= TIGHT) || (firstData !== null && synTime(y) >= firstData - EPS && synTime(y) - firstData <= TIGHT);
+    if (!prompt && evidence.length === 0) return null;
+    if (y.http !== null) return null;
+    confidence = Math.max(confidence, 0.5);
+  }
+  evidence.push('timing');
+  return { x, y, score, evidence, confidence };
+}
+
+function lowerBound(a: readonly number[], v: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,141 @@
+/**
+ * Assembles Sessions from pairings: the server legs a client leg used (in connect order), one
+ * Exchange per client request with its timings and rewrites, and the forwarding ledger.
+ * `haproxy` and `drops` are left for the verdict stage.
+ */
+import type { HttpResponse } from '../app/http/index.js';
+import type { HttpPairing } from './pair-http.js';
+import type { TcpPairing } from './pair-tcp.js';
+import { exchangeLedger, tcpLedger } from './ledger.js';
+import type { Exchange, LedgerEntry, Leg, PairingEvidence, ProxyMode, ServerLegRef, Session } from './model.js';
+import { compareMessages } from './rewrites.js';
+import { synTime } from './leg-util.js';
+
+/** Server legs used by more than one session: their bytes are counted per message, not whole. */
+export type SharedLegs = ReadonlySet<Leg>;
+
+interface LegUse {
+  leg: Leg;
+  evidence: Set<PairingEvidence>;
+  confidence: number;
+  /** Bytes of this session's messages on the leg (for shared legs). */
+  up: number;
+  down: number;
+}
+
+function baseSession(client: Leg, mode: ProxyMode): Session {
+  return {
+    id: client.id, mode, client: client.client, frontend: client.server,
+    start: client.start, end: client.end,
+    bytes: { clientToProxy: client.dirs[0].bytes, proxyToClient: client.dirs[1].bytes },
+    serverLegs: [], exchanges: [], haproxy: null, drops: [], ledger: [],
+  };
+}
+
+function legRef(u: LegUse, shared: SharedLegs): ServerLegRef {
+  const l = u.leg;
+  const pp = l.proxyProtocol;
+  return {
+    leg: l.id, source: l.client, server: l.server,
+    bytes: shared.has(l) ? { proxyToServer: u.up, serverToProxy: u.down } : { proxyToServer: l.dirs[0].bytes, serverToProxy: l.dirs[1].bytes },
+    proxyProtocol: pp === null ? null : { version: pp.version, source: pp.source, destination: pp.destination },
+    evidence: [...u.evidence],
+    confidence: u.confidence,
+  };
+}
+
+/** Orders the used legs by connect time and gives each its index. */
+function indexLegs(uses: Map<Leg, LegUse>, shared: SharedLegs): { refs: ServerLegRef[]; index: Map<Leg, number> } {
+  const ordered = [...uses.values()].sort((a, b) => synTime(a.leg) - synTime(b.leg));
+  return { refs: ordered.map((u) => legRef(u, shared)), index: new Map(ordered.map((u, i) => [u.leg, i])) };
+}
+
+function use(uses: Map<Leg, LegUse>, leg: Leg, evidence: readonly PairingEvidence[], confidence: number): LegUse {
+  let u = uses.get(leg);
+  if (u === undefined) {
+    u = { leg, evidence: new Set(), confidence: 0, up: 0, down: 0 };
+    uses.set(leg, u);
+  }
+  for (const e of evidence) u.evidence.add(e);
+  u.confidence = Math.max(u.confidence, confidence);
+  return u;
+}
+
+export function tcpSession(p: TcpPairing, shared: SharedLegs): Session {
+  const s = baseSession(p.client, 'tcp');
+  const uses = new Map<Leg, LegUse>();
+  for (const a of p.attempts) use(uses, a, ['timing'], 0.4);
+  if (p.server !== null) use(uses, p.server, p.evidence, p.confidence);
+  const { refs, index } = indexLegs(uses, shared);
+  s.serverLegs = refs;
+  if (p.server !== null) s.ledger = tcpLedger(p.client, p.server, index.get(p.server)!);
+  return s;
+}
+
+/** One http session from the pairings of its client leg's requests (in request order). */
+export function httpSession(client: Leg, pairings: readonly HttpPairing[], shared: SharedLegs): Session {
+  const s = baseSession(client, 'http');
+  const uses = new Map<Leg, LegUse>();
+  for (const p of pairings) {
+    for (const a of p.attempts) use(uses, a, ['timing'], 0.4);
+    if (p.server !== null && p.serverRequest !== null) {
+      const u = use(uses, p.server, p.evidence, p.confidence);
+      u.up += p.serverRequest.endOffset - p.serverRequest.offset;
+      if (p.serverResponse !== null) u.down += p.serverResponse.endOffset - p.serverResponse.offset;
+    }
+  }
+  const { refs, index } = indexLegs(uses, shared);
+  s.serverLegs = refs;
+  const ledger: LedgerEntry[] = [];
+  s.exchanges = pairings.map((p, k): Exchange => {
+    const final = p.response !== null && !p.response.interim ? p.response : null;
+    const relayed = p.serverResponse !== null && !p.serverResponse.interim;
+    const target = p.server ?? p.attempts[p.attempts.length - 1] ?? null;
+    if (p.server !== null && p.serverRequest !== null) {
+      exchangeLedger(ledger, k, index.get(p.server)!, client, p.request, p.response, p.server, p.serverRequest, p.serverResponse);
+    }
+    return {
+      method: p.request.method,
+      target: p.request.target,
+      status: final?.status ?? null,
+      serverLeg: target === null ? null : index.get(target)!,
+      answeredLocally: final !== null && !relayed,
+      requestStart: p.request.firstByteTs,
+      requestHeadersDone: p.request.headersCompleteTs >= 0 ? p.request.headersCompleteTs : null,
+      responseEnd: p.response?.lastByteTs ?? null,
+      forwardedAt: p.serverRequest?.firstByteTs ?? null,
+      responseHeadersAt: headersAt(p.serverResponse),
+      rewrites: {
+        request: p.serverRequest !== null ? compareMessages(p.request, p.serverRequest) : null,
+        response: p.serverResponse !== null && p.response !== null ? compareMessages(p.serverResponse, p.response) : null,
+      },
+      haproxy: null,
+    };
+  });
+  s.ledger = ledger;
+  return s;
+}
+
+/**
+ * A client leg nobody paired. When the proxy answered it with an HTTP status line although no
+ * request parsed (400 to garbage, 408 to silence), that answer is its one exchange.
+ */
+export function unpairedSession(client: Leg, mode: ProxyMode): Session {
+  const s = baseSession(client, mode);
+  const head = Buffer.from(client.dirs[1].head.subarray(0, 32)).toString('latin1');
+  const m = /^HTTP\/1\.[01] (\d{3})/.exec(head);
+  if (m) {
+    s.mode = 'http';
+    s.exchanges.push({
+      method: '', target: '', status: Number(m[1]), serverLeg: null, answeredLocally: true,
+      requestStart: client.dirs[0].firstDataTs ?? client.start, requestHeadersDone: null,
+      responseEnd: client.dirs[1].lastDataTs, forwardedAt: null, responseHeadersAt: null,
+      rewrites: { request: null, response: null }, haproxy: null,
+    });
+  }
+  return s;
+}
+
+function headersAt(r: HttpResponse | null): number | null {
+  return r !== null && r.headersCompleteTs >= 0 ? r.headersCompleteTs : null;
+}
