@@ -77,6 +77,7 @@ export class HalfStream extends Retention {
   reset(): void {
     this.releaseKept();
     this.keepStart = 0;
+    this.refAt = 0;
     this.state = 'inactive';
     this.baseSet = false;
     this.synSeen = false;

@@ -36,25 +36,23 @@ function give(buf: Uint8Array): void {
  * A base class (not a member) so that each direction is one object, not two.
  *
  * Copying every delivered segment would cost more than the rest of the reassembly, and almost
- * all of them are ACKed within a few packets. So delivered bytes are first only referenced, as
- * (position, length) pairs into the reader's buffer; they are copied (`materialize`) just before
- * the reader overwrites that buffer, and only if still unACKed then.
+ * all of them are ACKed before the next one comes. So the last delivered segment is only
+ * referenced, as a position in the reader's buffer; it is copied (`materialize`) when another
+ * segment comes while it is still unACKed, or just before the reader overwrites its buffer.
  */
 export class Retention {
   keepBuf: Uint8Array | null = null;
   /** Stream offset of keepBuf[0]; the window is [keepStart, keepStart + keepLength + refLength). */
   keepStart = 0;
   keepLength = 0;
-  /** References to delivered bytes not copied yet, contiguous after the copied ones: [at, length] pairs into refBuf. */
-  refs: number[] | null = null;
-  refHead = 0;
-  refCount = 0;
+  /** The referenced (not copied) bytes, right after the copied ones: refBuf[refAt, refAt + refLength). */
   refBuf: Uint8Array | null = null;
+  refAt = 0;
   refLength = 0;
 
   /**
    * Notes delivered bytes src[at, at + n) at stream `offset`. Returns true when this direction
-   * starts holding references into `src`: its owner must call materialize() before src is reused.
+   * starts holding a reference into `src`: its owner must call materialize() before src is reused.
    */
   keep(offset: number, src: Uint8Array, at: number, n: number, max: number): boolean {
     if (n <= 0 || max <= 0) return false;
@@ -62,33 +60,24 @@ export class Retention {
       this.releaseKept();
       this.keepStart = offset;
     }
-    if (this.refCount > this.refHead && (this.refBuf !== src || this.keepLength + this.refLength + n > max)) this.materialize(max);
-    if (this.keepLength + n > max) {
+    const fresh = this.refLength === 0;
+    if (!fresh) this.materialize(max);
+    if (n > max) {
       this.copyIn(src, at, n, max);
       return false;
     }
-    const refs = (this.refs ??= []);
-    const fresh = this.refCount === this.refHead;
-    refs[this.refCount * 2] = at;
-    refs[this.refCount * 2 + 1] = n;
-    this.refCount++;
     this.refBuf = src;
-    this.refLength += n;
+    this.refAt = at;
+    this.refLength = n;
     return fresh;
   }
 
   /** Copies the referenced bytes into the window's own buffer. */
   materialize(max: number): void {
-    const refs = this.refs;
-    const src = this.refBuf;
-    if (refs !== null && src !== null) {
-      for (let i = this.refHead; i < this.refCount; i++) {
-        const n = refs[i * 2 + 1]!;
-        this.refLength -= n;
-        this.copyIn(src, refs[i * 2]!, n, max);
-      }
-    }
-    this.refHead = this.refCount = this.refLength = 0;
+    const n = this.refLength;
+    if (n === 0 || this.refBuf === null) return;
+    this.refLength = 0;
+    this.copyIn(this.refBuf, this.refAt, n, max);
     this.refBuf = null;
   }
 
@@ -147,23 +136,13 @@ export class Retention {
       if (this.keepBuf !== null) give(this.keepBuf);
       this.keepBuf = null;
     }
-    const refs = this.refs;
-    while (drop > 0 && refs !== null && this.refHead < this.refCount) {
-      const i = this.refHead * 2;
-      const n = refs[i + 1]!;
-      const d = drop < n ? drop : n;
+    if (this.refLength > 0) {
+      const d = drop < this.refLength ? drop : this.refLength;
       this.keepStart += d;
+      this.refAt += d;
       this.refLength -= d;
       drop -= d;
-      if (d === n) this.refHead++;
-      else {
-        refs[i] = refs[i]! + d;
-        refs[i + 1] = n - d;
-      }
-    }
-    if (this.refHead === this.refCount) {
-      this.refHead = this.refCount = this.refLength = 0;
-      this.refBuf = null;
+      if (this.refLength === 0) this.refBuf = null;
     }
     if (drop > 0) this.keepStart += drop;
   }
@@ -177,18 +156,12 @@ export class Retention {
       const to = Math.min(end, this.keepStart + this.keepLength);
       for (let o = from; o < to; o++) if (buf[o - this.keepStart] !== src[at + (o - offset)]) return false;
     }
-    const refs = this.refs;
     const rb = this.refBuf;
-    if (refs === null || rb === null) return true;
-    let refOffset = this.keepStart + this.keepLength;
-    for (let i = this.refHead; i < this.refCount && refOffset < end; i++) {
-      const rAt = refs[i * 2]!;
-      const rn = refs[i * 2 + 1]!;
-      const from = Math.max(offset, refOffset);
-      const to = Math.min(end, refOffset + rn);
-      for (let o = from; o < to; o++) if (rb[rAt + (o - refOffset)] !== src[at + (o - offset)]) return false;
-      refOffset += rn;
-    }
+    if (rb === null || this.refLength === 0) return true;
+    const refOffset = this.keepStart + this.keepLength;
+    const from = Math.max(offset, refOffset);
+    const to = Math.min(end, refOffset + this.refLength);
+    for (let o = from; o < to; o++) if (rb[this.refAt + (o - refOffset)] !== src[at + (o - offset)]) return false;
     return true;
   }
 
@@ -197,7 +170,7 @@ export class Retention {
     this.keepBuf = null;
     this.keepStart += this.keepLength + this.refLength;
     this.keepLength = 0;
-    this.refHead = this.refCount = this.refLength = 0;
+    this.refLength = 0;
     this.refBuf = null;
   }
 }
