@@ -23,23 +23,23 @@ export interface ConnectionInit {
  */
 export class TcpConnection {
   /** Connection number, in order of first packet from 1 (a number on the hot path; `id` is its text). */
-  seq: number;
-  ipVersion: 4 | 6;
-  clientPort: number;
-  serverPort: number;
+  seq!: number;
+  ipVersion!: 4 | 6;
+  clientPort!: number;
+  serverPort!: number;
   /** IPv4 addresses as numbers (0 for IPv6), for fast matching. */
-  clientAddr4: number;
-  serverAddr4: number;
+  clientAddr4!: number;
+  serverAddr4!: number;
   /** Table key of an IPv6 connection ('' for IPv4). */
-  key6: string;
+  key6!: string;
   /** IPv6 addresses (IPv4 ones are formatted from the numbers when asked for: not per connection). */
-  clientAddress6: string;
-  serverAddress6: string;
+  clientAddress6!: string;
+  serverAddress6!: string;
 
   /** [client→server, server→client]. */
   readonly half: [HalfStream, HalfStream] = [new HalfStream(), new HalfStream()];
-  start: number;
-  end: number;
+  start!: number;
+  end!: number;
   /** Index of the history string in the shared table (see appendHistory). */
   historyId = 0;
   /** The first packet seen came from the server (SYN-ACK first, or the midstream heuristic said so). */
@@ -68,19 +68,7 @@ export class TcpConnection {
   inClosedList = false;
 
   constructor(init: ConnectionInit) {
-    this.seq = init.seq;
-    this.ipVersion = init.ipVersion;
-    this.clientPort = init.clientPort;
-    this.serverPort = init.serverPort;
-    this.clientAddress6 = init.ipVersion === 6 ? init.clientAddress : '';
-    this.serverAddress6 = init.ipVersion === 6 ? init.serverAddress : '';
-    this.clientAddr4 = init.clientAddr4;
-    this.serverAddr4 = init.serverAddr4;
-    this.key6 = init.key6;
-    this.start = init.start;
-    this.end = init.start;
-    this.flipped = init.flipped;
-    if (init.flipped) this.historyId = FLIPPED_HISTORY;
+    this.identify(init);
   }
 
   /**
@@ -106,6 +94,12 @@ export class TcpConnection {
     this.inClosedList = false;
     this.half[0].reset();
     this.half[1].reset();
+    this.identify(init);
+    return this;
+  }
+
+  /** The per-connection identity: 4-tuple, id, first packet time, roles. */
+  private identify(init: ConnectionInit): void {
     this.seq = init.seq;
     this.ipVersion = init.ipVersion;
     this.clientPort = init.clientPort;
@@ -119,7 +113,6 @@ export class TcpConnection {
     this.end = init.start;
     this.flipped = init.flipped;
     if (init.flipped) this.historyId = FLIPPED_HISTORY;
-    return this;
   }
 
   get clientAddress(): string {
