@@ -2,9 +2,10 @@
  * The correlate stage: from the legs of a capture (one per TCP connection) to what the proxy did
  * with every client connection.
  *
- *   legs ──▶ proxy detection (or --proxy) ──▶ roles: client legs (to a listener), server legs
- *   (from a proxy address to anything else) ──▶ tcp pairing (by bytes) ──▶ http pairing (per
- *   request) ──▶ sessions (exchanges, rewrites, ledger) + server-only connections (health checks).
+ *   legs ──▶ proxy detection (or --proxy) ──▶ roles per proxy: client legs (to its listeners),
+ *   server legs (from its addresses to anything but its listeners) ──▶ tcp pairing (by bytes)
+ *   ──▶ http pairing (per request) ──▶ sessions (exchanges, rewrites, ledger) + server-only
+ *   connections (health checks).
  *
  * Pure computation over plain data: no I/O.
  */
@@ -30,7 +31,6 @@ export interface CorrelateResult {
 
 export function correlate(legs: readonly Leg[], opts: CorrelateOptions = {}): CorrelateResult {
   const proxies = detectProxies(legs, opts.proxies ?? []);
-  const allListeners = new Set(proxies.flatMap((p) => p.listeners));
 
   const tcpPairings: TcpPairing[] = [];
   const httpByClient = new Map<Leg, HttpPairing[]>();
@@ -41,7 +41,8 @@ export function correlate(legs: readonly Leg[], opts: CorrelateOptions = {}): Co
     const listeners = new Set(p.listeners);
     const addresses = new Set(p.addresses);
     const clientLegs = legs.filter((l) => listeners.has(l.server));
-    const serverLegs = legs.filter((l) => addresses.has(l.clientAddress) && !allListeners.has(l.server));
+    // A connection to another proxy's listener is this proxy's server leg too (chained proxies).
+    const serverLegs = legs.filter((l) => addresses.has(l.clientAddress) && !listeners.has(l.server));
     serverSide.push(...serverLegs);
     // Refused or unanswered connects: retries of a request, or L4 health checks.
     const pool = new AttemptPool(serverLegs.filter((l) => isConnectOnly(l) && l.synAckTs === null));

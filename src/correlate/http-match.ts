@@ -67,8 +67,18 @@ function listElements(values: string[]): string[] {
   return values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter((s) => s !== '');
 }
 
-/** Addresses named by the forwarding headers of a request (X-Forwarded-For, X-Real-IP, Forwarded for=). */
-export function forwardedAddresses(headers: HttpHeaders): { xff: string[]; realIp: string | null; forwarded: string[] } {
+interface Forwarded {
+  xff: string[];
+  realIp: string | null;
+  forwarded: string[];
+}
+
+const forwardedMemo = new WeakMap<HttpHeaders, Forwarded>();
+
+/** Addresses named by the forwarding headers of a request (X-Forwarded-For, X-Real-IP, Forwarded for=); memoised. */
+export function forwardedAddresses(headers: HttpHeaders): Forwarded {
+  const memo = forwardedMemo.get(headers);
+  if (memo !== undefined) return memo;
   const xff = listElements(headerValues(headers, 'x-forwarded-for')).map(stripPort);
   const ri = headerValue(headers, 'x-real-ip');
   const forwarded: string[] = [];
@@ -78,7 +88,9 @@ export function forwardedAddresses(headers: HttpHeaders): { xff: string[]; realI
       if (m) forwarded.push(stripPort(m[1]!));
     }
   }
-  return { xff, realIp: ri === undefined ? null : stripPort(ri), forwarded };
+  const out = { xff, realIp: ri === undefined ? null : stripPort(ri), forwarded };
+  forwardedMemo.set(headers, out);
+  return out;
 }
 
 export type NamesClient = 'yes' | 'no' | 'absent';
@@ -89,17 +101,19 @@ export type NamesClient = 'yes' | 'no' | 'absent';
  */
 export function forwardingNamesClient(server: HttpRequest, client: HttpRequest, clientAddresses: readonly string[]): NamesClient {
   const s = forwardedAddresses(server.headers);
+  if (s.xff.length === 0 && s.realIp === null && s.forwarded.length === 0) return 'absent';
   const c = forwardedAddresses(client.headers);
-  const named = (list: string[]): boolean => list.some((a) => clientAddresses.includes(a));
   let verdict: NamesClient = 'absent';
-  const judge = (list: string[], passthrough: string[]): void => {
-    if (list.length === 0 || verdict === 'no') return;
-    if (named(list)) verdict = 'yes';
-    else if (list.join(',') !== passthrough.join(',')) verdict = 'no';
-  };
-  judge(s.xff, c.xff);
-  judge(s.realIp === null ? [] : [s.realIp], c.realIp === null ? [] : [c.realIp]);
-  judge(s.forwarded, c.forwarded);
+  const lists: [string[], string[]][] = [
+    [s.xff, c.xff],
+    [s.realIp === null ? [] : [s.realIp], c.realIp === null ? [] : [c.realIp]],
+    [s.forwarded, c.forwarded],
+  ];
+  for (const [list, passthrough] of lists) {
+    if (list.length === 0) continue;
+    if (list.some((a) => clientAddresses.includes(a))) verdict = 'yes';
+    else if (list.join(',') !== passthrough.join(',')) return 'no';
+  }
   return verdict;
 }
 
@@ -119,12 +133,33 @@ function cookiePairs(headers: HttpHeaders): string[] {
   return headerValues(headers, 'cookie').flatMap((v) => v.split(';')).map((s) => s.trim()).filter((s) => s !== '');
 }
 
+interface Signature {
+  /** Sorted "name\0value" of end-to-end fields (names lower-cased), joined. */
+  text: string;
+  fields: number;
+}
+
+const signatureMemo = new WeakMap<HttpHeaders, Signature>();
+
+function signature(headers: HttpHeaders): Signature {
+  let sig = signatureMemo.get(headers);
+  if (sig === undefined) {
+    const fields = headers.filter(([n]) => !PROXY_MANAGED.has(n.toLowerCase())).map(([n, v]) => `${n.toLowerCase()}\0${v}`).sort();
+    const cookies = cookiePairs(headers).sort();
+    sig = { text: `${fields.join('\n')}\n\n${cookies.join(';')}`, fields: fields.length + (cookies.length > 0 ? 1 : 0) };
+    signatureMemo.set(headers, sig);
+  }
+  return sig;
+}
+
 /**
  * Share of the client request's end-to-end header fields (name case-insensitive, exact value)
  * that reappear on the server side; cookies count when the server's are a subset of the
  * client's (a persistence cookie may be removed).
  */
 export function headerSimilarity(client: HttpHeaders, server: HttpHeaders): { common: number; total: number } {
+  const cs = signature(client);
+  if (cs.text === signature(server).text) return { common: cs.fields, total: cs.fields };
   const counts = new Map<string, number>();
   for (const [n, v] of server) {
     const k = `${n.toLowerCase()}\0${v}`;

@@ -43,27 +43,36 @@ function messageEntries(out: LedgerEntry[], base: Base, from: LegDirection, fm: 
   const arrived = timeOfLast(from, fm.headerEndOffset, fm.headersCompleteTs);
   const departed = timeOfLast(to, tm.headerEndOffset, tm.headersCompleteTs);
   if (arrived !== null && departed !== null) {
-    push(out, {
-      ...base, part: 'headers', fromOffset: fm.offset, toOffset: tm.offset, length: fm.headerBytes, arrived, departed,
-      ...(tm.headerBytes !== fm.headerBytes ? { toLength: tm.headerBytes } : {}),
-    });
+    push(out, entry(base, 'headers', fm.offset, tm.offset, fm.headerBytes, arrived, departed, tm.headerBytes));
   }
   const fw = fm.endOffset - fm.bodyOffset;
   const tw = tm.endOffset - tm.bodyOffset;
   if (fw <= 0 && tw <= 0) return;
   const sameFraming = fm.body.framing === tm.body.framing
-    && (fm.body.framing !== 'chunked' || fm.body.chunks.join(',') === tm.body.chunks.join(','));
+    && (fm.body.framing !== 'chunked' || sameNumbers(fm.body.chunks, tm.body.chunks));
   if (sameFraming) {
     mapBytes(out, { ...base, part: 'body' }, from, fm.bodyOffset, to, tm.bodyOffset, Math.min(fw, tw));
     return;
   }
   const a = timeOfLast(from, fm.endOffset, fm.lastByteTs);
   const d = timeOfLast(to, tm.endOffset, tm.lastByteTs);
-  if (a === null || d === null) return;
-  push(out, {
-    ...base, part: 'body', fromOffset: fm.bodyOffset, toOffset: tm.bodyOffset, length: fw, arrived: a, departed: d,
-    ...(tw !== fw ? { toLength: tw } : {}),
-  });
+  if (a !== null && d !== null) push(out, entry(base, 'body', fm.bodyOffset, tm.bodyOffset, fw, a, d, tw));
+}
+
+/** An entry with a fixed field order (cheap to build in bulk); toLength only when it differs. */
+function entry(base: Base, part: 'headers' | 'body' | undefined, fromOffset: number, toOffset: number, length: number,
+  arrived: number, departed: number, toLength: number): LedgerEntry {
+  const e: LedgerEntry = { direction: base.direction, serverLeg: base.serverLeg, fromOffset, toOffset, length, arrived, departed };
+  if (base.exchange !== undefined) e.exchange = base.exchange;
+  if (part !== undefined) e.part = part;
+  if (toLength !== length) e.toLength = toLength;
+  return e;
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Time of the chunk holding the byte before `end`, else the message's own time (-1: unknown). */
@@ -93,9 +102,7 @@ export function mapBytes(
     if (fLo >= length || tLo >= length) break;
     const lo = Math.max(fLo, tLo, 0);
     const hi = Math.min(fHi, tHi, length);
-    if (lo < hi) {
-      push(out, { ...base, fromOffset: fromStart + lo, toOffset: toStart + lo, length: hi - lo, arrived: fc[i * 3 + 2]!, departed: tc[j * 3 + 2]! });
-    }
+    if (lo < hi) push(out, entry(base, base.part, fromStart + lo, toStart + lo, hi - lo, fc[i * 3 + 2]!, tc[j * 3 + 2]!, hi - lo));
     if (fHi <= tHi) i++;
     else j++;
   }

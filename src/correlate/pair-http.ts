@@ -4,10 +4,11 @@
  * several clients (http-reuse, nginx upstream keepalive).
  *
  * A client request and a server request are compatible when: same method; the server request
- * starts after the client's header block was complete and before the client got its answer;
- * a PROXY header or X-Forwarded-For / X-Real-IP / Forwarded on the server side, when present,
- * names this client; bodies agree when both were seen whole; the responses agree (status, and
- * the client's answer not earlier than the server's); and most end-to-end headers reappear.
+ * starts after the client's header block was complete and before the client got its answer
+ * (give or take SKEW); a PROXY header or X-Forwarded-For / X-Real-IP / Forwarded on the server
+ * side, when present, names this client; bodies agree when both were seen whole; the responses
+ * agree (status; body unless the proxy re-encoded it; the client's answer not before the
+ * server's); and most end-to-end headers reappear.
  * Pass 1 also requires equal target and Host; pass 2 tolerates a path rewrite (prefix added or
  * stripped) and a Host rewrite for what pass 1 left over.
  *
@@ -33,13 +34,13 @@ const QUEUE_SLACK = 1;
  */
 const SKEW = 0.002;
 const SCAN_LIMIT = 512;
-const MAX_COMPATIBLE = 16;
+const MAX_COMPATIBLE = 8;
 const AUGMENT_DEPTH = 8;
 
 export interface HttpPairing {
   client: Leg;
   request: HttpRequest;
-  /** The client's final response (the proxy's or the server's, relayed), or null. */
+  /** The client's response (the final one when there is one): the proxy's own or the server's, relayed. */
   response: HttpResponse | null;
   server: Leg | null;
   serverRequest: HttpRequest | null;
@@ -160,7 +161,7 @@ function matchPass(creqs: readonly CReq[], listOf: (c: CReq) => SReq[] | undefin
     const list = listOf(c);
     if (list === undefined) continue;
     const mine: Candidate[] = [];
-    for (let i = lowerBound(list, c.ready - SKEW), n = 0; i < list.length && n < SCAN_LIMIT && mine.length < MAX_COMPATIBLE; i++, n++) {
+    for (let i = lowerBound(list, c.ready - SKEW), n = 0; i < list.length && n < SCAN_LIMIT; i++, n++) {
       const s = list[i]!;
       if (s.t > c.upper) break;
       if (s.owner !== null) continue;
@@ -169,6 +170,7 @@ function matchPass(creqs: readonly CReq[], listOf: (c: CReq) => SReq[] | undefin
     }
     if (mine.length === 0) continue;
     mine.sort(preference);
+    mine.length = Math.min(mine.length, MAX_COMPATIBLE); // the likeliest few
     byC.set(c, mine);
     all.push(...mine);
   }
@@ -219,21 +221,8 @@ function assign(c: CReq, s: SReq, fit: Fit): void {
 
 /** Compatibility of a client request with a server request, scored; null when excluded. */
 function fitOf(c: CReq, s: SReq, relaxed: boolean): Fit | null {
+  // Cheapest tests first: this runs for every request in every window.
   if (s.req.method !== c.req.method || s.t < c.ready - SKEW || s.t > c.upper) return null;
-  const pp = s.leg.proxyProtocol;
-  let ppNamed = false;
-  if (pp !== null && pp.command === 'PROXY' && pp.source !== null) {
-    if (!c.endpoints.includes(pp.source)) return null;
-    ppNamed = true;
-  }
-  if (relaxed) {
-    if (!targetsRelated(c.req.target, s.req.target)) return null;
-    if (normalizeHost(c.req) !== null && normalizeHost(s.req) === null) return null;
-  }
-  const fwd = forwardingNamesClient(s.req, c.req, c.addresses);
-  if (fwd === 'no') return null;
-  const body = compareBodies(c.req, s.req);
-  if (body === 'changed') return null;
   let respMatch = false;
   const cr = c.resp;
   const sr = s.resp;
@@ -243,6 +232,20 @@ function fitOf(c: CReq, s: SReq, relaxed: boolean): Fit | null {
     // Another body is another response, unless the proxy compressed it.
     if (rb === 'changed' && headerValue(sr.headers, 'content-encoding') === headerValue(cr.headers, 'content-encoding')) return null;
     respMatch = rb === 'same' || rb === 'reframed';
+  }
+  const body = compareBodies(c.req, s.req);
+  if (body === 'changed') return null;
+  const pp = s.leg.proxyProtocol;
+  let ppNamed = false;
+  if (pp !== null && pp.command === 'PROXY' && pp.source !== null) {
+    if (!c.endpoints.includes(pp.source)) return null;
+    ppNamed = true;
+  }
+  const fwd = forwardingNamesClient(s.req, c.req, c.addresses);
+  if (fwd === 'no') return null;
+  if (relaxed) {
+    if (!targetsRelated(c.req.target, s.req.target)) return null;
+    if (normalizeHost(c.req) !== null && normalizeHost(s.req) === null) return null;
   }
   const sim = headerSimilarity(c.req.headers, s.req.headers);
   if (sim.total >= 3 && sim.common / sim.total < 0.34) return null;

@@ -7,7 +7,7 @@
  * Without bytes, only a prompt connect (within 50 ms of the accept) pairs, on timing alone.
  *
  * Client legs that parse as HTTP take part only when their whole request stream reappears
- * byte-for-byte (a tcp-mode proxy carrying HTTP); in http mode the proxy rewrites headers.
+ * byte-for-byte on a connection opened before the request came (a tcp-mode proxy carrying HTTP).
  */
 import { AttemptPool } from './connect-attempts.js';
 import type { Leg, PairingEvidence } from './model.js';
@@ -95,9 +95,12 @@ function judge(x: Leg, y: Leg): Candidate | null {
   const down = prefixAgreement(payloadHead(x, 1), payloadHead(y, 1));
   if (up < 0 || down < 0) return null;
   if (x.http !== null) {
-    // An HTTP client leg pairs here only when its request stream went through untouched.
+    // An HTTP client leg pairs here only when its request stream went through untouched, over a
+    // connection opened on accept (before the request came), as a tcp-mode proxy does; an
+    // http-mode proxy that changes nothing connects after reading the request.
     const whole = payloadBytes(x, 0);
     if (whole === 0 || whole !== payloadBytes(y, 0) || up !== payloadHead(x, 0).length || down === 0) return null;
+    if (x.dirs[0].firstDataTs === null || synTime(y) >= x.dirs[0].firstDataTs) return null;
   }
   if (up > 0 || down > 0) {
     evidence.push('bytes');

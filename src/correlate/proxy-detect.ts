@@ -9,7 +9,8 @@
  *  - weak: only timing — a connection from the listener's own address opened within 50 ms of
  *    the accepted one becoming ready or of a request on it (e.g. refused connects).
  * A follower address other than the listener's needs one decisive or two strong pairs, and must
- * not itself be a client of that listener. `--proxy` entries ("ip" or "ip:port") replace the
+ * neither be a client of that listener nor be connected to from the listener's address (then it
+ * is the next proxy of a chain). `--proxy` entries ("ip" or "ip:port") replace the
  * detection of listeners; follower addresses of the named listeners are still learned.
  */
 import type { Leg, ProxyInfo } from './model.js';
@@ -50,6 +51,9 @@ export function detectProxies(legs: readonly Leg[], overrides: readonly string[]
   const sorted = [...legs].sort((a, b) => synTime(a) - synTime(b));
   const starts = sorted.map(synTime);
 
+  // Address pairs that connect: a follower address the listener's address connects to is the
+  // next proxy of a chain, not another address of this one.
+  const talksTo = new Set(legs.map((l) => `${l.clientAddress}>${l.serverAddress}`));
   const named = parseOverrides(overrides);
   const candidates = [...byServer.keys()].filter((e) => named === null
     || named.listeners.has(e) || named.addresses.has(splitEndpoint(e).address));
@@ -70,7 +74,7 @@ export function detectProxies(legs: readonly Leg[], overrides: readonly string[]
         const y = sorted[j]!;
         const b = y.clientAddress;
         if (y === x || y.server === e || y.server === x.client) continue;
-        if (b !== a && (b === x.clientAddress || clientsOfE.has(b))) continue;
+        if (b !== a && (b === x.clientAddress || clientsOfE.has(b) || talksTo.has(`${a}>${b}`))) continue;
         const s = follows(x, y, a);
         if (s > (best.get(b)?.s ?? 0)) best.set(b, { s, y });
       }

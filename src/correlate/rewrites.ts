@@ -9,8 +9,11 @@ import type { HeaderRewrites } from './model.js';
 
 interface Field {
   name: string;
+  lower: string;
   value: string;
   pos: number;
+  /** Paired with a field on the other side. */
+  used: boolean;
 }
 
 /** `before`: the message as it reached the proxy; `after`: as the proxy sent it on. */
@@ -20,64 +23,36 @@ export function compareMessages(before: HttpMessage, after: HttpMessage): Header
     requestLine: before.startLine === after.startLine ? null : { before: before.startLine, after: after.startLine },
     body: compareBodies(before, after),
   };
-  const b = byName(before.headers);
-  const a = byName(after.headers);
-  const cases = new Set<string>();
+  // Header lists are short: linear scans beat maps here.
+  const b = fields(before.headers);
+  const a = fields(after.headers);
   /** [position before, position after] of every field present on both sides. */
   const kept: [number, number][] = [];
-  for (const [lower, bs] of b) {
-    const as = a.get(lower) ?? [];
-    const pairs: [Field, Field][] = [];
-    const restB: Field[] = [];
-    const usedA = new Set<Field>();
-    for (const f of bs) {
-      const same = as.find((g) => !usedA.has(g) && g.value === f.value);
-      if (same) {
-        usedA.add(same);
-        pairs.push([f, same]);
-      } else {
-        restB.push(f);
-      }
-    }
-    const restA = as.filter((g) => !usedA.has(g));
-    for (let i = 0; i < restB.length; i++) {
-      const f = restB[i]!;
-      const g = restA[i];
-      if (g === undefined) {
-        out.removed.push([f.name, f.value]);
-        continue;
-      }
-      out.changed.push([lower, f.value, g.value]);
-      pairs.push([f, g]);
-    }
-    for (const g of restA.slice(restB.length)) out.added.push([g.name, g.value]);
-    for (const [f, g] of pairs) {
-      kept.push([f.pos, g.pos]);
-      const key = `${f.name}\0${g.name}`;
-      if (f.name !== g.name && !cases.has(key)) {
-        cases.add(key);
-        out.caseChanged.push([f.name, g.name]);
-      }
-    }
+  const pair = (f: Field, g: Field): void => {
+    f.used = true;
+    g.used = true;
+    kept.push([f.pos, g.pos]);
+    if (f.name !== g.name && !out.caseChanged.some(([x, y]) => x === f.name && y === g.name)) out.caseChanged.push([f.name, g.name]);
+  };
+  // Same name and value first, then same name (a changed value), in order.
+  for (const f of b) {
+    const g = a.find((x) => !x.used && x.lower === f.lower && x.value === f.value);
+    if (g) pair(f, g);
   }
-  for (const [lower, as] of a) if (!b.has(lower)) for (const g of as) out.added.push([g.name, g.value]);
-  out.added.sort((x, y) => posOf(after.headers, x) - posOf(after.headers, y));
+  for (const f of b) {
+    if (f.used) continue;
+    const g = a.find((x) => !x.used && x.lower === f.lower);
+    if (g === undefined) continue;
+    out.changed.push([f.lower, f.value, g.value]);
+    pair(f, g);
+  }
+  for (const f of b) if (!f.used) out.removed.push([f.name, f.value]);
+  for (const g of a) if (!g.used) out.added.push([g.name, g.value]);
   kept.sort((x, y) => x[0] - y[0]);
   for (let i = 1; i < kept.length; i++) if (kept[i]![1] < kept[i - 1]![1]) out.reordered = true;
   return out;
 }
 
-function byName(headers: [string, string][]): Map<string, Field[]> {
-  const m = new Map<string, Field[]>();
-  headers.forEach(([name, value], pos) => {
-    const lower = name.toLowerCase();
-    const list = m.get(lower);
-    if (list) list.push({ name, value, pos });
-    else m.set(lower, [{ name, value, pos }]);
-  });
-  return m;
-}
-
-function posOf(headers: [string, string][], field: [string, string]): number {
-  return headers.findIndex(([n, v]) => n === field[0] && v === field[1]);
+function fields(headers: [string, string][]): Field[] {
+  return headers.map(([name, value], pos) => ({ name, lower: name.toLowerCase(), value, pos, used: false }));
 }

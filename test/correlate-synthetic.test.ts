@@ -1,0 +1,249 @@
+/**
+ * correlate() on hand-built captures (real pcap files through the whole pipeline) for what the
+ * committed captures do not pin down: identical requests from two clients at the same moment,
+ * identical requests from one client in sequence, a proxy on several addresses, PROXY headers
+ * deciding a tcp-mode pairing, and --proxy overrides.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { correlate } from '../src/correlate/correlate.js';
+import { LegCollector } from '../src/correlate/leg-collector.js';
+import type { Leg, Session } from '../src/correlate/model.js';
+import { runPipeline } from '../src/pipeline.js';
+import { writePcap, writeTemp } from './helpers/pcap-writer.js';
+import { Conversation, T0, merge, type TestPacket } from './helpers/tcp-harness.js';
+
+async function legsOf(packets: readonly TestPacket[]): Promise<Leg[]> {
+  const records = packets.map((p) => {
+    const whole = Math.floor(p.ts);
+    return { tsSec: T0 + whole, tsNsec: Math.round((p.ts - whole) * 1e9), data: p.frame, origLen: p.frame.length };
+  });
+  const file = writeTemp('trace.pcap', writePcap({ linkType: 1, nanosecond: true, records }));
+  const legs: Leg[] = [];
+  const r = await runPipeline({ files: [file], handler: new LegCollector((l) => legs.push(l)) });
+  assert.deepEqual(r.errors, []);
+  return legs;
+}
+
+let isn = 1000;
+
+/** A connection, handshaken at `t0` (relative seconds), steps of 10 µs. */
+function conn(client: string, server: string, t0: number): Conversation {
+  isn += 100_000;
+  return new Conversation(client, server, isn, isn + 50_000, { t0, step: 0.00001 }).handshake();
+}
+
+function get(host: string, extra = ''): string {
+  return `GET / HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: synth/1\r\n${extra}\r\n`;
+}
+
+const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello';
+
+/** Request at `tq` (with the peer's ACK), response at `tr`. */
+function exchange(c: Conversation, req: string, tq: number, resp: string, tr: number): void {
+  c.data(0, req, { at: tq });
+  c.ack(1);
+  c.data(1, resp, { at: tr });
+  c.ack(0);
+}
+
+function close(c: Conversation, at: number): void {
+  c.fin(0, { at });
+  c.fin(1);
+  c.ack(0);
+}
+
+const sessionOf = (sessions: Session[], client: string): Session => {
+  const s = sessions.find((x) => x.client === client);
+  assert.ok(s, `no session for ${client}`);
+  return s;
+};
+
+/** The server leg (source endpoint) carrying each exchange of a session. */
+const sources = (s: Session): string[] => s.exchanges.map((e) => (e.serverLeg === null ? 'local' : s.serverLegs[e.serverLeg]!.source));
+
+test('two clients, the identical request at the same moment: X-Forwarded-For decides', async () => {
+  const a = conn('10.0.0.90:40000', '10.0.0.22:80', 1);
+  const b = conn('10.0.0.91:40001', '10.0.0.22:80', 1.000005);
+  // The proxy serves b first; the responses come back in the other order.
+  const sb = conn('10.0.0.22:50000', '10.0.0.2:80', 1.01005);
+  const sa = conn('10.0.0.22:50001', '10.0.0.2:80', 1.01008);
+  exchange(sb, get('example.test', 'X-Forwarded-For: 10.0.0.91\r\n'), 1.0102, OK, 1.0111);
+  exchange(sa, get('example.test', 'X-Forwarded-For: 10.0.0.90\r\n'), 1.0103, OK, 1.0110);
+  exchange(a, get('example.test'), 1.01, OK, 1.0115);
+  exchange(b, get('example.test'), 1.010001, OK, 1.0112);
+  for (const c of [a, b, sa, sb]) close(c, 1.02);
+  const r = correlate(await legsOf(merge(a, b, sa, sb)));
+  assert.deepEqual(r.proxies, [{ addresses: ['10.0.0.22'], listeners: ['10.0.0.22:80'] }]);
+  assert.equal(r.sessions.length, 2);
+  assert.deepEqual(sources(sessionOf(r.sessions, '10.0.0.90:40000')), ['10.0.0.22:50001']);
+  assert.deepEqual(sources(sessionOf(r.sessions, '10.0.0.91:40001')), ['10.0.0.22:50000']);
+  for (const s of r.sessions) {
+    assert.ok(s.serverLegs[0]!.evidence.includes('forwarded-for'));
+    assert.deepEqual(s.exchanges[0]!.rewrites.request!.added, [['X-Forwarded-For', s.client.split(':')[0]!]]);
+  }
+  assert.deepEqual(r.serverOnlyConnections, []);
+});
+
+test('two connections of one client, the identical request at the same moment: served in order (FIFO)', async () => {
+  const a = conn('10.0.0.90:40000', '10.0.0.22:80', 1);
+  const b = conn('10.0.0.90:40001', '10.0.0.22:80', 1.000005);
+  const s1 = conn('10.0.0.22:50000', '10.0.0.2:80', 1.01005);
+  const s2 = conn('10.0.0.22:50001', '10.0.0.2:80', 1.01008);
+  exchange(s1, get('example.test'), 1.0102, OK, 1.011);
+  exchange(s2, get('example.test'), 1.0103, OK, 1.0112);
+  exchange(a, get('example.test'), 1.01, OK, 1.0111);
+  exchange(b, get('example.test'), 1.010001, OK, 1.0113);
+  for (const c of [a, b, s1, s2]) close(c, 1.02);
+  const r = correlate(await legsOf(merge(a, b, s1, s2)));
+  assert.deepEqual(sources(sessionOf(r.sessions, '10.0.0.90:40000')), ['10.0.0.22:50000']);
+  assert.deepEqual(sources(sessionOf(r.sessions, '10.0.0.90:40001')), ['10.0.0.22:50001']);
+  // Nothing rewritten, but connected after the request came: an http-mode proxy.
+  assert.ok(r.sessions.every((s) => s.mode === 'http'));
+  assert.deepEqual(r.sessions[0]!.exchanges[0]!.rewrites.request, {
+    added: [], removed: [], changed: [], caseChanged: [], reordered: false, requestLine: null, body: 'same',
+  });
+});
+
+test('HTTP through a tcp-mode proxy (connected on accept, bytes untouched): a tcp session', async () => {
+  const c = conn('10.0.0.90:40000', '10.0.0.22:9000', 1);
+  const s = conn('10.0.0.22:50000', '10.0.0.2:80', 1.00005);
+  exchange(c, get('example.test'), 1.01, OK, 1.0106);
+  exchange(s, get('example.test'), 1.0101, OK, 1.0105);
+  close(c, 1.02);
+  close(s, 1.0201);
+  const r = correlate(await legsOf(merge(c, s)));
+  assert.equal(r.sessions.length, 1);
+  assert.equal(r.sessions[0]!.mode, 'tcp');
+  assert.deepEqual(r.sessions[0]!.serverLegs.map((l) => [l.source, l.evidence]), [['10.0.0.22:50000', ['bytes', 'timing']]]);
+});
+
+test('identical requests from one keep-alive client in sequence, alternating over two server connections', async () => {
+  const c = conn('10.0.0.90:40000', '10.0.0.22:80', 1);
+  const s1 = conn('10.0.0.23:50000', '10.0.0.2:80', 1.01002);
+  const s2 = conn('10.0.0.23:50001', '10.0.0.3:80', 1.11002);
+  const xff = 'X-Forwarded-For: 10.0.0.90\r\n';
+  for (let i = 0; i < 6; i++) {
+    const t = 1.01 + i * 0.1;
+    exchange(i % 2 === 0 ? s1 : s2, get('example.test', xff), t + 0.0001, OK, t + 0.0005);
+    exchange(c, get('example.test'), t, OK, t + 0.0006);
+  }
+  for (const x of [c, s1, s2]) close(x, 1.7);
+  const r = correlate(await legsOf(merge(c, s1, s2)));
+  assert.deepEqual(r.proxies, [{ addresses: ['10.0.0.22', '10.0.0.23'], listeners: ['10.0.0.22:80'] }]);
+  assert.equal(r.sessions.length, 1);
+  const s = r.sessions[0]!;
+  assert.equal(s.exchanges.length, 6);
+  assert.deepEqual(sources(s), ['10.0.0.23:50000', '10.0.0.23:50001', '10.0.0.23:50000', '10.0.0.23:50001', '10.0.0.23:50000', '10.0.0.23:50001']);
+  // Each request paired with the one forwarded right after it, not a later identical one.
+  s.exchanges.forEach((e, i) => assert.ok(Math.abs(e.forwardedAt! - (T0 + 1.01 + i * 0.1 + 0.0001)) < 1e-5, `#${i}`));
+});
+
+test('a proxy on three addresses: two listeners, server connections from a third', async () => {
+  const convs: Conversation[] = [];
+  let port = 50000;
+  const clients = [['10.0.0.90:40000', '10.0.0.22:80'], ['10.0.0.91:40001', '10.0.0.24:8080']] as const;
+  clients.forEach(([client, listener], k) => {
+    const c = conn(client, listener, 1 + k * 0.5);
+    for (let i = 0; i < 2; i++) {
+      const t = 1.01 + k * 0.5 + i * 0.1;
+      const s = conn(`10.0.0.23:${port++}`, '10.0.0.2:80', t + 0.00005);
+      exchange(s, get('example.test', `X-Forwarded-For: ${client.split(':')[0]}\r\n`), t + 0.0001, OK, t + 0.0005);
+      exchange(c, get('example.test'), t, OK, t + 0.0006);
+      close(s, t + 0.001);
+      convs.push(s);
+    }
+    close(c, 2 + k);
+    convs.push(c);
+  });
+  const legs = await legsOf(merge(...convs));
+  const r = correlate(legs);
+  assert.deepEqual(r.proxies, [{ addresses: ['10.0.0.22', '10.0.0.23', '10.0.0.24'], listeners: ['10.0.0.22:80', '10.0.0.24:8080'] }]);
+  assert.equal(r.sessions.length, 2);
+  for (const s of r.sessions) {
+    assert.equal(s.serverLegs.length, 2);
+    assert.ok(s.serverLegs.every((l) => l.source.startsWith('10.0.0.23:')));
+  }
+  assert.equal(sessionOf(r.sessions, '10.0.0.91:40001').frontend, '10.0.0.24:8080');
+
+  // --proxy naming one address: only its listener; the other listener's server legs are left over.
+  const named = correlate(legs, { proxies: ['10.0.0.22'] });
+  assert.deepEqual(named.proxies, [{ addresses: ['10.0.0.22', '10.0.0.23'], listeners: ['10.0.0.22:80'] }]);
+  assert.equal(named.sessions.length, 1);
+  assert.deepEqual(named.serverOnlyConnections.map((o) => o.kind), ['unpaired', 'unpaired']);
+});
+
+test('tcp mode: identical bytes from two clients at once, the PROXY headers decide', async () => {
+  const a = conn('10.0.0.90:40000', '10.0.0.22:9000', 1);
+  const b = conn('10.0.0.91:40001', '10.0.0.22:9000', 1.00001);
+  // The proxy connects for b first, then a; both send "ping", the server echoes.
+  const sb = conn('10.0.0.22:50000', '10.0.0.4:7', 1.00005);
+  const sa = conn('10.0.0.22:50001', '10.0.0.4:7', 1.00006);
+  sb.data(0, 'PROXY TCP4 10.0.0.91 10.0.0.22 40001 9000\r\n', { at: 1.0001 });
+  sa.data(0, 'PROXY TCP4 10.0.0.90 10.0.0.22 40000 9000\r\n', { at: 1.0001 });
+  a.data(0, 'ping', { at: 1.001 });
+  b.data(0, 'ping', { at: 1.001001 });
+  sb.data(0, 'ping', { at: 1.0011 });
+  sa.data(0, 'ping', { at: 1.0012 });
+  sb.data(1, 'ping', { at: 1.0013 });
+  sa.data(1, 'ping', { at: 1.0014 });
+  b.data(1, 'ping', { at: 1.0015 });
+  a.data(1, 'ping', { at: 1.0016 });
+  for (const c of [a, b, sa, sb]) close(c, 1.01);
+  const r = correlate(await legsOf(merge(a, b, sa, sb)));
+  assert.deepEqual(r.proxies, [{ addresses: ['10.0.0.22'], listeners: ['10.0.0.22:9000'] }]);
+  for (const s of r.sessions) {
+    assert.equal(s.mode, 'tcp');
+    assert.equal(s.serverLegs.length, 1);
+    const leg = s.serverLegs[0]!;
+    assert.equal(leg.proxyProtocol?.source, s.client);
+    assert.ok(leg.evidence.includes('proxy-protocol') && leg.evidence.includes('bytes'));
+    assert.equal(leg.confidence, 1);
+    // Byte-exact ledger, shifted by the PROXY header.
+    const up = s.ledger.filter((l) => l.direction === 'clientToServer');
+    assert.deepEqual(up.map((l) => [l.fromOffset, l.toOffset, l.length]), [[0, 43, 4]]);
+  }
+  assert.equal(sessionOf(r.sessions, '10.0.0.90:40000').serverLegs[0]!.source, '10.0.0.22:50001');
+});
+
+test('requests the proxy answered itself without a parsable request: 408 to silence, 400 to garbage', async () => {
+  const ok = conn('10.0.0.90:40000', '10.0.0.22:80', 1);
+  const s = conn('10.0.0.22:50000', '10.0.0.2:80', 1.01005);
+  exchange(s, get('example.test', 'X-Forwarded-For: 10.0.0.90\r\n'), 1.0101, OK, 1.0105);
+  exchange(ok, get('example.test'), 1.01, OK, 1.0106);
+  close(ok, 1.02);
+  close(s, 1.021);
+  const silent = conn('10.0.0.90:40001', '10.0.0.22:80', 2);
+  silent.data(1, 'HTTP/1.1 408 Request Time-out\r\nContent-Length: 0\r\nConnection: close\r\n\r\n', { at: 7 });
+  close(silent, 7.001);
+  const garbage = conn('10.0.0.90:40002', '10.0.0.22:80', 8);
+  garbage.data(0, '\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03', { at: 8.001 });
+  garbage.data(1, 'HTTP/1.1 400 Bad request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n', { at: 8.002 });
+  close(garbage, 8.003);
+  const r = correlate(await legsOf(merge(ok, s, silent, garbage)));
+  assert.equal(r.sessions.length, 3);
+  for (const [client, status] of [['10.0.0.90:40001', 408], ['10.0.0.90:40002', 400]] as const) {
+    const x = sessionOf(r.sessions, client);
+    assert.equal(x.mode, 'http');
+    assert.deepEqual(x.serverLegs, []);
+    assert.deepEqual(x.exchanges.map((e) => [e.method, e.status, e.answeredLocally, e.serverLeg]), [['', status, true, null]]);
+  }
+});
+
+test('chained proxies: two proxies; the middle connection is the first one\'s server leg and the second one\'s client leg', async () => {
+  const c = conn('10.0.0.90:40000', '10.0.0.22:80', 1);
+  const mid = conn('10.0.0.22:50000', '10.0.0.30:80', 1.01005);
+  const s = conn('10.0.0.30:60000', '10.0.0.2:80', 1.0101);
+  exchange(s, get('example.test', 'X-Forwarded-For: 10.0.0.90, 10.0.0.22\r\n'), 1.0102, OK, 1.0105);
+  exchange(mid, get('example.test', 'X-Forwarded-For: 10.0.0.90\r\n'), 1.0101, OK, 1.0106);
+  exchange(c, get('example.test'), 1.01, OK, 1.0107);
+  for (const x of [c, mid, s]) close(x, 1.02);
+  const r = correlate(await legsOf(merge(c, mid, s)));
+  assert.deepEqual(r.proxies, [
+    { addresses: ['10.0.0.22'], listeners: ['10.0.0.22:80'] },
+    { addresses: ['10.0.0.30'], listeners: ['10.0.0.30:80'] },
+  ]);
+  assert.deepEqual(sources(sessionOf(r.sessions, '10.0.0.90:40000')), ['10.0.0.22:50000']);
+  assert.deepEqual(sources(sessionOf(r.sessions, '10.0.0.22:50000')), ['10.0.0.30:60000']);
+  assert.deepEqual(r.serverOnlyConnections, []);
+});
