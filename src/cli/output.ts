@@ -14,7 +14,7 @@ export function writeOut(s: string): Promise<void> {
  * stdout gets a few large writes. Everything written must be ASCII (captured bytes are escaped).
  */
 export class StreamWriter {
-  private readonly buf = Buffer.allocUnsafe(1 << 20);
+  private buf = Buffer.allocUnsafe(1 << 20);
   private used = 0;
   private first = true;
   private readonly separator: string;
@@ -44,7 +44,9 @@ export class StreamWriter {
   /** Hands what is ready to stdout (synchronous for files and pipes on Linux). */
   flush(): void {
     if (this.used === 0) return;
-    process.stdout.write(Buffer.from(this.buf.subarray(0, this.used)));
+    // The written buffer is handed over, not copied: a fresh one takes its place.
+    process.stdout.write(this.buf.subarray(0, this.used));
+    this.buf = Buffer.allocUnsafe(1 << 20);
     this.used = 0;
   }
 }

@@ -93,8 +93,23 @@ export function captureJson(info: CaptureInfo): CaptureJson {
 }
 
 /**
- * connectionJson(c) serialised by hand, on one line: the same text JSON.stringify gives (a test
- * holds them equal), several times faster, for streaming tens of thousands of connections.
+ * Seconds with exactly six decimals, built from integers: several times faster than a double's
+ * shortest representation, and the same number when parsed.
+ */
+export function fixed6(t: number): string {
+  const us = Math.round(t * 1e6);
+  const neg = us < 0;
+  const a = neg ? -us : us;
+  const whole = Math.floor(a / 1e6);
+  const frac = a - whole * 1e6;
+  const f = String(frac);
+  return `${neg ? '-' : ''}${whole}.${'000000'.slice(f.length)}${f}`;
+}
+
+/**
+ * connectionJson(c) serialised by hand, on one line: the same document JSON.stringify gives (a
+ * test holds them equal once parsed; times are written with six fixed decimals), several times
+ * faster, for streaming tens of thousands of connections.
  * Every string in it is an endpoint, a code or history letters: nothing needs escaping.
  */
 export function connectionJsonLine(c: TcpConnection): string {
@@ -107,13 +122,13 @@ export function connectionJsonLine(c: TcpConnection): string {
   let captures = '';
   for (let i = 0; i < 31; i++) if (c.sources & (1 << i)) captures += captures ? `,${i}` : `${i}`;
   return (
-    `{"id":"${c.id}","client":"${c.client}","server":"${c.server}","start":${epoch(c.start)},"end":${epoch(c.end)},` +
+    `{"id":"${c.seq}","client":"${c.client}","server":"${c.server}","start":${fixed6(c.start)},"end":${fixed6(c.end)},` +
     `"bytes":{"clientToServer":${o.nextOffset},"serverToClient":${r.nextOffset}},` +
     `"missedBytes":{"clientToServer":${o.missedBytes},"serverToClient":${r.missedBytes}},` +
     `"state":"${c.state}","history":"${c.history}",` +
     `"packets":{"clientToServer":${o.packets},"serverToClient":${r.packets}},` +
     `"frameBytes":{"clientToServer":${o.frameBytes},"serverToClient":${r.frameBytes}},` +
     `"retransmittedBytes":{"clientToServer":${o.retransmittedBytes},"serverToClient":${r.retransmittedBytes}},` +
-    `"handshakeRtt":${rtt === null ? 'null' : epoch(rtt)},"anomalies":{${anomalies}},"captures":[${captures}]}`
+    `"handshakeRtt":${rtt === null ? 'null' : fixed6(rtt)},"anomalies":{${anomalies}},"captures":[${captures}]}`
   );
 }
