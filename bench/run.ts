@@ -87,6 +87,11 @@ for (const [what, args] of cases) {
   for (let i = 0; i < runs; i++) rs.push(measure(process.execPath, [CLI, ...args]));
   row(what, `node dist/src/cli/main.js ${args.join(' ').replace(file, rel)}`, rs);
 }
+{
+  // analyze is far from its target yet (see BENCHMARKS.md): one run, so the bench stays short.
+  const args = ['analyze', file, '--json', '--stats'];
+  row('proxytrace analyze --json (1 run)', `node dist/src/cli/main.js ${args.join(' ').replace(file, rel)}`, [measure(process.execPath, [CLI, ...args])]);
+}
 const tshark = spawnSync('sh', ['-c', 'command -v tshark'], { encoding: 'utf8' }).status === 0;
 if (tshark) {
   const rs: Run[] = [];
