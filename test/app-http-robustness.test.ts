@@ -3,6 +3,7 @@
  * (`notHttp`), framing errors follow RFC 9112 §6.3, memory stays bounded, and no input whatever
  * makes it throw (seeded fuzzing).
  */
+import { prng } from './helpers/prng.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
@@ -105,17 +106,6 @@ test('bad chunk framing is unrecoverable', () => {
   }
 });
 
-/** mulberry32: a small seeded PRNG, so a failure is reproducible from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const REQUESTS = [
   'GET / HTTP/1.1\r\nHost: a\r\n\r\n',

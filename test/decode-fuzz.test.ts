@@ -1,20 +1,10 @@
+import { prng } from './helpers/prng.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeFrame } from '../src/decode/decode-frame.js';
 import { newDecodedPacket, type DecodedPacket } from '../src/decode/decoded-packet.js';
 import { fragmentPacket, frame, tcpPacket, udpPacket } from './helpers/frames.js';
 
-/** mulberry32: a small seeded PRNG, so a failure is reproducible from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const OUTCOMES = new Set(['tcp', 'other', 'fragment', 'error']);
 const LINK_TYPES = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 147];

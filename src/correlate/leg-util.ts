@@ -115,3 +115,15 @@ export function compareEndpoints(a: string, b: string): number {
   const eb = splitEndpoint(b);
   return compareAddresses(ea.address, eb.address) || (ea.port ?? 0) - (eb.port ?? 0);
 }
+
+/** Index of the first element of the sorted array `a` that is >= v. */
+export function lowerBound(a: readonly number[], v: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -11,7 +11,7 @@
  */
 import { AttemptPool } from './connect-attempts.js';
 import type { Leg, PairingEvidence } from './model.js';
-import { EPS, isConnectOnly, payloadBytes, payloadHead, prefixAgreement, readyTime, synTime } from './leg-util.js';
+import { EPS, isConnectOnly, payloadBytes, payloadHead, prefixAgreement, readyTime, synTime, lowerBound } from './leg-util.js';
 
 const TIGHT = 0.05;
 
@@ -120,13 +120,3 @@ function judge(x: Leg, y: Leg): Candidate | null {
   return { x, y, score, evidence, confidence };
 }
 
-function lowerBound(a: readonly number[], v: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (a[mid]! < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}

@@ -15,9 +15,7 @@
  */
 import type { Leg, ProxyInfo } from './model.js';
 import { forwardingNamesClient, requestKey } from './http-match.js';
-import {
-  EPS, compareAddresses, compareEndpoints, payloadHead, prefixAgreement, readyTime, requestReady, responseTo, splitEndpoint, synTime,
-} from './leg-util.js';
+import { EPS, compareAddresses, compareEndpoints, payloadHead, prefixAgreement, readyTime, requestReady, responseTo, splitEndpoint, synTime, lowerBound } from './leg-util.js';
 
 /** Client legs examined per candidate listener, and followers examined per client leg (bounded work). */
 const SAMPLE_PER_LISTENER = 300;
@@ -217,16 +215,6 @@ function tightlyNested(x: Leg, y: Leg): boolean {
   return triggers.some((tr) => t >= tr - EPS && t <= tr + TIGHT);
 }
 
-function lowerBound(a: readonly number[], v: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (a[mid]! < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 interface Named {
   addresses: Set<string>;
