@@ -33,8 +33,9 @@ const utc = (d: number, h: number, m: number, s: number, ms: number): number => 
 
 describe('round trip on every captures/*/haproxy.log line', () => {
   it('parse then format gives the line back; nothing is unknown', () => {
+    // The committed scenarios (8), plus bench when its large, gitignored log was made here.
     const scenarios = fs.readdirSync(path.join(ROOT, 'captures')).filter((d) => fs.existsSync(path.join(ROOT, 'captures', d, 'haproxy.log')));
-    assert.ok(scenarios.length >= 9);
+    assert.ok(scenarios.length >= 8, scenarios.join(', '));
     let traffic = 0;
     for (const s of scenarios) {
       for (const line of logLines(s)) {
