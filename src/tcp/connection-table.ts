@@ -1,13 +1,16 @@
 import type { TcpConnection } from './connection.js';
 
 /**
- * Open connections by 4-tuple. IPv4 keys are a 32-bit hash of the canonical (lower endpoint
- * first) tuple with collision chains, so the hot path builds no strings; IPv6 uses string keys.
+ * Open connections by 4-tuple. IPv4 connections live in a power-of-two array of buckets indexed
+ * by a 32-bit hash of the canonical (lower endpoint first) tuple, chained through the
+ * connections themselves: no strings and no Map on the per-packet path. IPv6 uses string keys.
  * Two recency lists, one of open and one of closed connections, make expiry cost proportional
  * to what expires.
  */
 export class ConnectionTable {
-  private readonly v4 = new Map<number, TcpConnection>();
+  private buckets: (TcpConnection | null)[] = new Array<TcpConnection | null>(1 << 14).fill(null);
+  private mask = (1 << 14) - 1;
+  private size4 = 0;
   private readonly v6 = new Map<string, TcpConnection>();
   size = 0;
   private readonly open = new RecencyList();
@@ -25,12 +28,28 @@ export class ConnectionTable {
     return h ^ (h >>> 16);
   }
 
+  /** Doubles the buckets (load above one per bucket) and re-chains every IPv4 connection. */
+  private grow(): void {
+    const old = this.buckets;
+    this.buckets = new Array<TcpConnection | null>(old.length * 2).fill(null);
+    this.mask = this.buckets.length - 1;
+    for (let head of old) {
+      while (head) {
+        const next: TcpConnection | null = head.hashNext;
+        const i = head.hash4 & this.mask;
+        head.hashNext = this.buckets[i] ?? null;
+        this.buckets[i] = head;
+        head = next;
+      }
+    }
+  }
+
   static key6(a: string, aPort: number, b: string, bPort: number): string {
     return a < b || (a === b && aPort < bPort) ? `${a}|${aPort}|${b}|${bPort}` : `${b}|${bPort}|${a}|${aPort}`;
   }
 
   find4(hash: number, src: number, sport: number, dst: number, dport: number): TcpConnection | null {
-    for (let c = this.v4.get(hash) ?? null; c !== null; c = c.hashNext) {
+    for (let c = this.buckets[hash & this.mask] ?? null; c !== null; c = c.hashNext) {
       if (
         (c.clientAddr4 === src && c.clientPort === sport && c.serverAddr4 === dst && c.serverPort === dport) ||
         (c.clientAddr4 === dst && c.clientPort === dport && c.serverAddr4 === src && c.serverPort === sport)
@@ -45,8 +64,11 @@ export class ConnectionTable {
 
   add(c: TcpConnection, hash: number): void {
     if (c.ipVersion === 4) {
-      c.hashNext = this.v4.get(hash) ?? null;
-      this.v4.set(hash, c);
+      c.hash4 = hash;
+      if (++this.size4 > this.buckets.length) this.grow();
+      const i = hash & this.mask;
+      c.hashNext = this.buckets[i] ?? null;
+      this.buckets[i] = c;
     } else {
       this.v6.set(c.key6, c);
     }
@@ -56,13 +78,13 @@ export class ConnectionTable {
 
   remove(c: TcpConnection): void {
     if (c.ipVersion === 4) {
-      const hash = ConnectionTable.hash4(c.clientAddr4, c.clientPort, c.serverAddr4, c.serverPort);
+      const i = c.hash4 & this.mask;
       let prev: TcpConnection | null = null;
-      for (let x = this.v4.get(hash) ?? null; x !== null; prev = x, x = x.hashNext) {
+      for (let x = this.buckets[i] ?? null; x !== null; prev = x, x = x.hashNext) {
         if (x !== c) continue;
         if (prev) prev.hashNext = x.hashNext;
-        else if (x.hashNext) this.v4.set(hash, x.hashNext);
-        else this.v4.delete(hash);
+        else this.buckets[i] = x.hashNext;
+        this.size4--;
         break;
       }
       c.hashNext = null;

@@ -63,6 +63,8 @@ export class TcpConnection {
 
   // Connection table links (owned by ConnectionTable).
   hashNext: TcpConnection | null = null;
+  /** Its ConnectionTable hash (IPv4). */
+  hash4 = 0;
   lruPrev: TcpConnection | null = null;
   lruNext: TcpConnection | null = null;
   inClosedList = false;
@@ -89,6 +91,7 @@ export class TcpConnection {
     this.onceLetters = 0;
     this.logCounts = null;
     this.hashNext = null;
+    this.hash4 = 0;
     this.lruPrev = null;
     this.lruNext = null;
     this.inClosedList = false;
