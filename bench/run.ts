@@ -87,10 +87,16 @@ for (const [what, args] of cases) {
   for (let i = 0; i < runs; i++) rs.push(measure(process.execPath, [CLI, ...args]));
   row(what, `node dist/src/cli/main.js ${args.join(' ').replace(file, rel)}`, rs);
 }
-{
-  // analyze is far from its target yet (see BENCHMARKS.md): one run, so the bench stays short.
-  const args = ['analyze', file, '--json', '--stats'];
-  row('proxytrace analyze --json (1 run)', `node dist/src/cli/main.js ${args.join(' ').replace(file, rel)}`, [measure(process.execPath, [CLI, ...args])]);
+// analyze is slower than conns (see BENCHMARKS.md): at most 3 runs each, so the bench stays short.
+const analyzeRuns = Math.min(runs, 3);
+const analyzeCases: [string, string[]][] = [
+  [`proxytrace analyze --json (${analyzeRuns} runs)`, ['analyze', file, '--json', '--stats']],
+  [`proxytrace analyze --ndjson (${analyzeRuns} runs)`, ['analyze', file, '--ndjson', '--stats']],
+];
+for (const [what, args] of analyzeCases) {
+  const rs: Run[] = [];
+  for (let i = 0; i < analyzeRuns; i++) rs.push(measure(process.execPath, [CLI, ...args]));
+  row(what, `node dist/src/cli/main.js ${args.join(' ').replace(file, rel)}`, rs);
 }
 const tshark = spawnSync('sh', ['-c', 'command -v tshark'], { encoding: 'utf8' }).status === 0;
 if (tshark) {

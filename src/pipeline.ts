@@ -14,6 +14,7 @@ import { TcpReassembler, type StreamHandler } from './tcp/reassembler.js';
 import type { StreamLimits } from './tcp/types.js';
 import type { HaproxyConfig } from './correlate/haproxy/config.js';
 import type { Leg, ProxyInfo, ServerOnlyConnection, Session } from './correlate/model.js';
+import type { LedgerDetail } from './correlate/ledger.js';
 
 export interface DecodeStats {
   packets: number;
@@ -129,6 +130,20 @@ export interface AnalyzeOptions {
   proxies?: string[];
   haproxyConfig?: HaproxyConfig;
   onChunk?: PipelineOptions['onChunk'];
+  /** Return the legs (by leg id) too: their head bytes, chunks and FIN/RST times, for the TUI. */
+  keepLegs?: boolean;
+  /**
+   * Each session as soon as it is complete (verdicts and drops included), in order of
+   * completion: then `sessions` of the result stays empty and memory holds only what is in
+   * flight (docs/analyze.md, "How it works"). Without it, sessions are returned in start order.
+   */
+  onSession?: (s: Session) => void;
+  /** Ledger entries per delivery chunk ('chunks', the default) or per message part ('exchange'). */
+  ledger?: LedgerDetail;
+  /** Legs held for proxy detection before sessions stream (default: correlate/stream.ts WARMUP_LEGS). */
+  warmupLegs?: number;
+  /** The proxies, already known (an earlier analysis): sessions stream from the first leg, no detection. */
+  knownProxies?: ProxyInfo[];
 }
 
 export interface AnalyzeResult {
@@ -136,40 +151,65 @@ export interface AnalyzeResult {
   proxies: ProxyInfo[];
   sessions: Session[];
   serverOnlyConnections: ServerOnlyConnection[];
+  /** Every leg by id (Session.id, ServerLegRef.leg), with AnalyzeOptions.keepLegs only. */
+  legs?: Map<string, Leg>;
 }
+
+/** Head bytes the analysis keeps per leg direction: what pairing compares (COMPARED_HEAD_BYTES). */
+const ANALYZE_HEAD_BYTES = 512;
 
 export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   // Loaded here, not at the top: `conns` and `follow` need none of it and start faster without.
-  const [{ LegCollector }, { correlate }, { findDrops }, { inferHttpVerdicts }, { inferTcpVerdict }, lookup] = await Promise.all([
+  const [{ LegCollector }, { StreamCorrelator }, { findDrops }, { inferHttpVerdicts }, { inferTcpVerdict }, lookup] = await Promise.all([
     import('./correlate/leg-collector.js'),
-    import('./correlate/correlate.js'),
+    import('./correlate/stream.js'),
     import('./correlate/drops.js'),
     import('./correlate/haproxy/verdict-http.js'),
     import('./correlate/haproxy/verdict-tcp.js'),
     import('./correlate/haproxy/config-lookup.js'),
   ]);
-  const legs: Leg[] = [];
+  const cfg = opts.haproxyConfig;
+  const sessions: Session[] = [];
+  const deliver = opts.onSession ?? ((s: Session): void => void sessions.push(s));
+  const correlator = new StreamCorrelator({
+    ...(opts.proxies ? { proxies: opts.proxies } : {}),
+    ledger: opts.ledger ?? 'chunks',
+    ...(opts.warmupLegs !== undefined ? { warmupLegs: opts.warmupLegs } : {}),
+    ...(opts.knownProxies !== undefined ? { knownProxies: opts.knownProxies } : {}),
+    onSession: (s, byId) => {
+      if (cfg) nameSession(s, cfg, lookup);
+      if (s.mode === 'tcp') {
+        s.haproxy = inferTcpVerdict(s, byId, cfg);
+      } else {
+        const verdicts = inferHttpVerdicts(s, byId, cfg);
+        s.exchanges.forEach((e, i) => (e.haproxy = verdicts[i] ?? null));
+      }
+      s.drops = findDrops(s, byId, cfg);
+      deliver(s);
+    },
+  });
+  const kept = opts.keepLegs ? new Map<string, Leg>() : null;
+  const collector = new LegCollector(
+    (leg) => {
+      kept?.set(leg.id, leg);
+      correlator.add(leg);
+    },
+    kept ? {} : { headBytes: ANALYZE_HEAD_BYTES },
+    { onOpen: (c) => correlator.opened(c) },
+  );
+  const onChunk = opts.onChunk;
   const pipeline = await runPipeline({
     files: opts.files,
-    handler: new LegCollector((leg) => legs.push(leg)),
+    handler: collector,
     recycleConnections: true,
-    ...(opts.onChunk ? { onChunk: opts.onChunk } : {}),
+    onChunk: (caps) => {
+      correlator.pump();
+      onChunk?.(caps);
+    },
   });
-  const { proxies, sessions, serverOnlyConnections } = correlate(legs, opts.proxies ? { proxies: opts.proxies } : {});
-  const byId = new Map(legs.map((l) => [l.id, l]));
-  const cfg = opts.haproxyConfig;
-  for (const s of sessions) {
-    if (cfg) nameSession(s, cfg, lookup);
-    if (s.mode === 'tcp') {
-      s.haproxy = inferTcpVerdict(s, byId, cfg);
-    } else {
-      const verdicts = inferHttpVerdicts(s, byId, cfg);
-      s.exchanges.forEach((e, i) => (e.haproxy = verdicts[i] ?? null));
-    }
-    s.drops = findDrops(s, byId, cfg);
-  }
+  const { proxies, serverOnlyConnections } = correlator.finish();
   sessions.sort((a, b) => a.start - b.start || Number(a.id) - Number(b.id));
-  return { pipeline, proxies, sessions, serverOnlyConnections };
+  return { pipeline, proxies, sessions, serverOnlyConnections, ...(kept ? { legs: kept } : {}) };
 }
 
 /** Frontend and server names from the configuration, for the report. */

@@ -1,16 +1,17 @@
 import fs from 'node:fs';
 import { EXIT, ProxytraceError, type ExitCode } from '../errors.js';
 import { parseHaproxyConfig, formatDiagnostic, type HaproxyConfig } from '../correlate/haproxy/config.js';
-import { compareWithLog, formatDifferences, verdictsOf, type LogComparison } from '../correlate/haproxy/compare-log.js';
+import { compareWithLog, formatDifferences, type LogComparison, type Verdict } from '../correlate/haproxy/compare-log.js';
 import { parseHaproxyLogLine, type HaproxyLogLine } from '../correlate/haproxy/log-line.js';
 import { analyze } from '../pipeline.js';
-import { ANALYZE_FORMAT_VERSION, proxyJson, serverOnlyJson, sessionJson } from '../report/analyze-json.js';
-import { sessionText, summaryText } from '../report/analyze-text.js';
+import type { Session } from '../correlate/model.js';
+import { ANALYZE_FORMAT_VERSION, asciiJson, proxyJson, serverOnlyJson, sessionJsonText } from '../report/analyze-json.js';
+import { sessionText, SummaryCounts } from '../report/analyze-text.js';
 import { captureJson } from '../report/connection-json.js';
-import { escapeInline, terminalSafeJson } from '../report/escape.js';
+import { escapeInline } from '../report/escape.js';
 import { Progress } from '../report/progress.js';
 import { reportInputErrors, statsNotes } from './input-notes.js';
-import { writeOut } from './output.js';
+import { StreamWriter, writeOut } from './output.js';
 
 export interface AnalyzeCommandOptions {
   json?: boolean;
@@ -19,6 +20,8 @@ export interface AnalyzeCommandOptions {
   haproxyCfg?: string;
   haproxyLog?: string;
   stats?: boolean;
+  /** The ledger per delivery chunk (every forwarded stretch) instead of per message part. */
+  ledger?: boolean;
 }
 
 function readText(file: string, what: string): string {
@@ -40,58 +43,87 @@ function loadLog(file: string): HaproxyLogLine[] {
   return readText(file, 'HAProxy log').split('\n').filter((l) => l.trim() !== '').map((l) => parseHaproxyLogLine(l));
 }
 
+/** Text that may hold a non-ASCII character from a configuration name: the writer takes ASCII only. */
+const ascii = (t: string): string => (/[^\x00-\x7f]/.test(t) ? t.replace(/[^\x00-\x7f]/g, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`) : t);
+
+/**
+ * Sessions are written as they complete (in order of completion, --ndjson one per line), through
+ * one output buffer flushed after every chunk of input; the summary parts follow at the end
+ * (with --json: "proxies", "serverOnlyConnections", "captures", "errors", "stats", "haproxyLog"
+ * after "sessions").
+ */
 export async function analyzeCommand(files: string[], opts: AnalyzeCommandOptions): Promise<ExitCode> {
   const machine = opts.json === true || opts.ndjson === true;
   const cfg = opts.haproxyCfg !== undefined ? loadConfig(opts.haproxyCfg) : undefined;
   const logLines = opts.haproxyLog !== undefined ? loadLog(opts.haproxyLog) : undefined;
   const progress = Progress.enabled(machine) ? new Progress(process.stderr) : null;
   const t0 = performance.now();
+  const out = opts.ndjson
+    ? new StreamWriter('', '\n')
+    : opts.json ? new StreamWriter(`{"formatVersion":${ANALYZE_FORMAT_VERSION},"sessions":[\n`, ',\n') : new StreamWriter('', '');
+  const verdicts: Verdict[] | null = logLines ? [] : null;
+  const summary = new SummaryCounts();
+  let sessions = 0;
+  const onSession = (s: Session): void => {
+    sessions++;
+    if (verdicts !== null) {
+      if (s.haproxy !== null) verdicts.push(s.haproxy);
+      for (const e of s.exchanges) if (e.haproxy !== null) verdicts.push(e.haproxy);
+    }
+    if (machine) out.put(sessionJsonText(s));
+    else {
+      summary.add(s);
+      out.put(ascii(sessionText(s)) + '\n');
+    }
+  };
   const r = await analyze({
     files,
     ...(opts.proxy && opts.proxy.length > 0 ? { proxies: opts.proxy } : {}),
     ...(cfg ? { haproxyConfig: cfg } : {}),
-    ...(progress ? { onChunk: (caps) => progress.update(caps) } : {}),
+    onChunk: (caps) => {
+      progress?.update(caps);
+      out.flush();
+    },
+    onSession,
+    ledger: opts.ledger ? 'chunks' : 'exchange',
   });
   progress?.done();
-  const comparison = logLines ? compareWithLog(verdictsOf(r.sessions), logLines) : null;
+  if (opts.ndjson && sessions > 0) out.put('');
+  out.flush();
+  const comparison = logLines && verdicts ? compareWithLog(verdicts, logLines) : null;
   if (opts.stats) {
     const seconds = (performance.now() - t0) / 1000;
     process.stderr.write(
       `proxytrace: ${r.pipeline.stats.packets} packets in ${seconds.toFixed(3)} s: ${(r.pipeline.stats.packets / seconds / 1e6).toFixed(2)} M packets/s; ` +
-        `${r.sessions.length} sessions; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`,
+        `${sessions} sessions; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`,
     );
   }
 
   if (opts.ndjson) {
-    let out = '';
-    for (const s of r.sessions) out += terminalSafeJson(JSON.stringify(sessionJson(s))) + '\n';
-    await writeOut(out);
+    // Nothing but sessions.
   } else if (opts.json) {
-    const doc = {
-      formatVersion: ANALYZE_FORMAT_VERSION,
+    const tail = {
       proxies: r.proxies.map(proxyJson),
-      sessions: r.sessions.map(sessionJson),
       serverOnlyConnections: r.serverOnlyConnections.map(serverOnlyJson),
       captures: r.pipeline.captures.map(captureJson),
       errors: r.pipeline.errors.map((e) => e.message),
       stats: r.pipeline.stats,
       ...(comparison ? { haproxyLog: comparisonJson(comparison) } : {}),
     };
-    await writeOut(terminalSafeJson(JSON.stringify(doc, null, 1)) + '\n');
+    await writeOut(`${sessions > 0 ? '\n' : ''}],${asciiJson(JSON.stringify(tail)).slice(1)}\n`);
   } else {
-    let out = '';
-    for (const s of r.sessions) out += sessionText(s) + '\n';
+    let text = '';
     const checks = r.serverOnlyConnections.filter((c) => c.kind === 'health-check');
     if (checks.length > 0) {
-      out += `health checks: ${checks.length} (${[...new Set(checks.map((c) => `${c.server}${c.request ? ` "${escapeInline(c.request)}"` : ''}`))].join(', ')})\n`;
+      text += `health checks: ${checks.length} (${[...new Set(checks.map((c) => `${c.server}${c.request ? ` "${escapeInline(c.request)}"` : ''}`))].join(', ')})\n`;
     }
     for (const c of r.serverOnlyConnections.filter((x) => x.kind !== 'health-check')) {
-      out += `server connection with no client: ${c.source} -> ${c.server}${c.request ? ` "${escapeInline(c.request)}"` : ''}\n`;
+      text += `server connection with no client: ${c.source} -> ${c.server}${c.request ? ` "${escapeInline(c.request)}"` : ''}\n`;
     }
-    out += summaryText(r.proxies, r.sessions, r.serverOnlyConnections);
-    if (comparison) out += comparisonText(comparison);
-    out += statsNotes(r.pipeline.stats);
-    await writeOut(out);
+    text += summary.text(r.proxies, r.serverOnlyConnections);
+    if (comparison) text += comparisonText(comparison);
+    text += statsNotes(r.pipeline.stats);
+    await writeOut(text);
   }
   return reportInputErrors(r.pipeline.errors) ?? EXIT.ok;
 }

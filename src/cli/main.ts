@@ -9,6 +9,7 @@ import { escapeInline } from '../report/escape.js';
 import { analyzeCommand } from './analyze-command.js';
 import { connsCommand } from './conns-command.js';
 import { followCommand } from './follow-command.js';
+import { LIVE_DESCRIPTION, LIVE_HELP, liveCommand, type LiveCommandOptions } from './live-command.js';
 import { action } from './run-action.js';
 
 const require = createRequire(import.meta.url);
@@ -46,10 +47,11 @@ program
   .option('--haproxy-cfg <file>', 'haproxy.cfg: names frontends and servers, explains timeouts')
   .option('--haproxy-log <file>', 'HAProxy\'s log: compare each line with what the capture shows')
   .option('--json', 'print the versioned JSON document (docs/analyze.md)')
-  .option('--ndjson', 'print one session per line (the same objects as in --json)')
+  .option('--ndjson', 'print one session per line as each session completes (the same objects as in --json)')
+  .option('--ledger', 'with --json/--ndjson: the forwarding ledger per delivery chunk (every stretch and its hold time), not per message part')
   .option('--stats', 'print packets, processing time, rate and peak memory on stderr')
   .addHelpText('after', EXIT_CODES)
-  .action(action((files: string[], opts: { proxy?: string[]; haproxyCfg?: string; haproxyLog?: string; json?: boolean; ndjson?: boolean; stats?: boolean }) => analyzeCommand(files, opts)));
+  .action(action((files: string[], opts: { proxy?: string[]; haproxyCfg?: string; haproxyLog?: string; json?: boolean; ndjson?: boolean; ledger?: boolean; stats?: boolean }) => analyzeCommand(files, opts)));
 
 program
   .command('conns')
@@ -71,6 +73,37 @@ Text mode shows printable ASCII as is, CRLF and LF as line ends, and every other
 (a lone CR as \\r, a backslash as \\\\), so no captured byte can reach the terminal raw.
 Missing bytes are marked "[N bytes missing in capture: why]".${EXIT_CODES}`)
   .action(action((files: string[], opts: { conn: string; hex?: boolean }) => followCommand(files, opts)));
+
+program
+  .command('live')
+  .description(LIVE_DESCRIPTION)
+  .option('-i, --interface <name>', 'capture on this interface (libpcap name: lo, eth0, any); needs root or CAP_NET_RAW')
+  .option('-r, --read <file>', 'read a pcap/pcapng stream instead ("-" for stdin: tcpdump -U -w - | proxytrace live -r -)')
+  .option('-f, --filter <bpf>', 'capture filter, pcap-filter syntax (e.g. \'host 127.0.0.22\')')
+  .option('--proxy <addr[:port]>', 'the proxy\'s address (repeatable); default: detected from the traffic', collect)
+  .option('--haproxy-cfg <file>', 'haproxy.cfg: names frontends and servers, explains timeouts')
+  .option('--ndjson', 'print one session per line (the objects of analyze --json); the summary goes to stderr')
+  .option('-w, --write <file>', 'also write what was captured as a pcap file (microseconds)')
+  .option('--duration <seconds>', 'stop after this long')
+  .option('--count <n>', 'stop after this many packets')
+  .addHelpText('after', LIVE_HELP)
+  .action(action((opts: LiveCommandOptions) => liveCommand(opts)));
+
+program
+  .command('tui')
+  .description('Browse the sessions full-screen: list (filter, sort), and per session the ladder, header rewrites, both legs\' bytes and the HAProxy verdict.')
+  .argument('<file...>', 'capture files taken where both legs are visible (on the proxy host, or loopback)')
+  .option('--proxy <addr[:port]>', 'the proxy\'s address (repeatable); default: detected from the traffic', collect)
+  .option('--haproxy-cfg <file>', 'haproxy.cfg: names frontends and servers, explains timeouts')
+  .option('--haproxy-log <file>', 'HAProxy\'s log: the verdict tab shows the real line next to the inferred one')
+  .option('--filter <expr>', 'start with this filter (e.g. "server web1 & status 5xx"; ? in the TUI lists the language)')
+  .addHelpText('after', `
+Needs a terminal. Keys: j/k or arrows move, Enter opens a session, Tab switches tabs, / filters,
+s sorts, ? shows every key, q quits.${EXIT_CODES}`)
+  .action(action(async (files: string[], opts: { proxy?: string[]; haproxyCfg?: string; haproxyLog?: string; filter?: string }) => {
+    const { tuiCommand } = await import('./tui-command.js');
+    return tuiCommand(files, opts);
+  }));
 
 try {
   await program.parseAsync(process.argv);

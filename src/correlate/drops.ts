@@ -22,7 +22,7 @@ import { describeTimeout, proxyInitiatedClose, type ConfiguredTimeouts } from '.
 import { httpDrops } from './haproxy/verdict-drops-http.js';
 import type { Drop, Leg, LegDirection, Session } from './model.js';
 
-export function findDrops(session: Session, legs: Map<string, Leg>, cfg?: HaproxyConfig): Drop[] {
+export function findDrops(session: Session, legs: ReadonlyMap<string, Leg>, cfg?: HaproxyConfig): Drop[] {
   const sl = sessionLegs(session, legs);
   const names = resolveNames({
     frontendEndpoint: session.frontend, frontendName: session.frontendName,

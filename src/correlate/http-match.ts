@@ -3,7 +3,7 @@
  * routinely change is set aside: header-name case, hop-by-hop and forwarding headers, the
  * persistence cookie, absolute-form targets, percent-encoding of unreserved characters.
  */
-import { headerValue, headerValues, type HttpHeaders, type HttpMessage, type HttpRequest } from '../app/http/index.js';
+import { headerValue, headerValues, headText, type HttpHeaders, type HttpMessage, type HttpRequest } from '../app/http/index.js';
 
 /** Headers a proxy adds, removes or rewrites as a matter of course: left out of similarity. */
 const PROXY_MANAGED = new Set([
@@ -32,13 +32,20 @@ export function normalizeHost(req: HttpRequest): string | null {
 }
 
 const keys = new WeakMap<HttpRequest, string>();
+/** The same, by header block (compact messages): method, target and Host all come from it. */
+let keysByHead = new Map<string, string>();
 
 /** Matching key: method, normalised target, normalised host (memoised: asked many times per request). */
 export function requestKey(req: HttpRequest): string {
-  let k = keys.get(req);
+  const head = headText(req);
+  let k = head !== undefined ? keysByHead.get(head) : keys.get(req);
   if (k === undefined) {
     k = `${req.method} ${normalizeTarget(req.target)} ${normalizeHost(req) ?? ''}`;
-    keys.set(req, k);
+    if (head === undefined) keys.set(req, k);
+    else {
+      if (keysByHead.size >= 16384) keysByHead = new Map();
+      keysByHead.set(head, k);
+    }
   }
   return k;
 }
@@ -120,12 +127,22 @@ export function forwardingNamesClient(server: HttpRequest, client: HttpRequest, 
 /** Body comparison of two messages: 'unknown' when either lost bytes or stopped early with different lengths. */
 export function compareBodies(a: HttpMessage, b: HttpMessage): 'same' | 'reframed' | 'changed' | 'unknown' {
   if (a.damaged || b.damaged) return 'unknown';
-  const noBody = (m: HttpMessage): boolean => m.body.framing === 'none' || (m.body.length === 0 && m.body.framing !== 'tunnel');
-  if (noBody(a) && noBody(b)) return 'same';
-  if (a.body.length !== b.body.length || a.body.hash !== b.body.hash) return a.complete && b.complete ? 'changed' : 'unknown';
-  const sameFraming = a.body.framing === b.body.framing
-    && (a.body.framing !== 'chunked' || a.body.chunks.join(',') === b.body.chunks.join(','));
+  const ab = a.body;
+  const bb = b.body;
+  if (noBody(ab) && noBody(bb)) return 'same';
+  if (ab.length !== bb.length || ab.hash !== bb.hash) return a.complete && b.complete ? 'changed' : 'unknown';
+  const sameFraming = ab.framing === bb.framing && (ab.framing !== 'chunked' || sameChunks(ab.chunks, bb.chunks));
   return sameFraming ? 'same' : 'reframed';
+}
+
+function noBody(b: HttpMessage['body']): boolean {
+  return b.framing === 'none' || (b.length === 0 && b.framing !== 'tunnel');
+}
+
+function sameChunks(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Cookie pairs of a Cookie header list. */

@@ -1,12 +1,15 @@
 /**
  * The forwarding ledger: which byte ranges of one leg reappear at which offsets of the other,
  * with the capture time each range arrived at the proxy (its chunk on the incoming leg) and left
- * it (its chunk on the outgoing leg), so the proxy's hold time can be shown per chunk.
+ * it (its chunk on the outgoing leg), so the proxy's hold time can be shown.
  *  - tcp mode: byte-exact, client→server shifted by the server leg's PROXY header;
  *  - http mode, per message: the header block as one range (rewritten, so lengths differ); the
  *    body byte-exact when both sides frame it the same way, else as one range.
- * Ranges are split wherever a chunk boundary of either leg falls, and merged back where both
- * times are unchanged.
+ * Two levels of detail (LedgerDetail):
+ *  - 'chunks': ranges split wherever a chunk boundary of either leg falls, merged back where both
+ *    times are unchanged: the hold time of every stretch (long for a big capture);
+ *  - 'exchange': one range per message part (http: headers, body) or per direction (tcp), its
+ *    times those of its last byte on each leg: a few entries per exchange.
  */
 import type { HttpMessage } from '../app/http/index.js';
 import type { LedgerEntry, Leg, LegDirection } from './model.js';
@@ -17,13 +20,16 @@ export const MAX_LEDGER_ENTRIES = 20000;
 
 type Base = Pick<LedgerEntry, 'direction' | 'serverLeg'> & Partial<Pick<LedgerEntry, 'exchange' | 'part'>>;
 
-export function tcpLedger(client: Leg, server: Leg, serverLeg: number): LedgerEntry[] {
+export type LedgerDetail = 'chunks' | 'exchange';
+
+export function tcpLedger(client: Leg, server: Leg, serverLeg: number, detail: LedgerDetail = 'chunks'): LedgerEntry[] {
   const out: LedgerEntry[] = [];
   const pp = proxyHeaderLength(server);
   const up = Math.min(client.dirs[0].bytes, server.dirs[0].bytes - pp);
-  mapBytes(out, { direction: 'clientToServer', serverLeg }, client.dirs[0], 0, server.dirs[0], pp, up);
+  const map = detail === 'chunks' ? mapBytes : wholeRange;
+  map(out, { direction: 'clientToServer', serverLeg }, client.dirs[0], 0, server.dirs[0], pp, up);
   const down = Math.min(server.dirs[1].bytes, client.dirs[1].bytes);
-  mapBytes(out, { direction: 'serverToClient', serverLeg }, server.dirs[1], 0, client.dirs[1], 0, down);
+  map(out, { direction: 'serverToClient', serverLeg }, server.dirs[1], 0, client.dirs[1], 0, down);
   return out;
 }
 
@@ -31,15 +37,17 @@ export function tcpLedger(client: Leg, server: Leg, serverLeg: number): LedgerEn
 export function exchangeLedger(
   out: LedgerEntry[], exchange: number, serverLeg: number,
   client: Leg, request: HttpMessage, response: HttpMessage | null,
-  server: Leg, serverRequest: HttpMessage, serverResponse: HttpMessage | null,
+  server: Leg, serverRequest: HttpMessage, serverResponse: HttpMessage | null, detail: LedgerDetail = 'chunks',
 ): void {
-  messageEntries(out, { direction: 'clientToServer', serverLeg, exchange }, client.dirs[0], request, server.dirs[0], serverRequest);
+  messageEntries(out, { direction: 'clientToServer', serverLeg, exchange }, client.dirs[0], request, server.dirs[0], serverRequest, detail);
   if (response !== null && serverResponse !== null) {
-    messageEntries(out, { direction: 'serverToClient', serverLeg, exchange }, server.dirs[1], serverResponse, client.dirs[1], response);
+    messageEntries(out, { direction: 'serverToClient', serverLeg, exchange }, server.dirs[1], serverResponse, client.dirs[1], response, detail);
   }
 }
 
-function messageEntries(out: LedgerEntry[], base: Base, from: LegDirection, fm: HttpMessage, to: LegDirection, tm: HttpMessage): void {
+function messageEntries(
+  out: LedgerEntry[], base: Base, from: LegDirection, fm: HttpMessage, to: LegDirection, tm: HttpMessage, detail: LedgerDetail,
+): void {
   const arrived = timeOfLast(from, fm.headerEndOffset, fm.headersCompleteTs);
   const departed = timeOfLast(to, tm.headerEndOffset, tm.headersCompleteTs);
   if (arrived !== null && departed !== null) {
@@ -51,7 +59,7 @@ function messageEntries(out: LedgerEntry[], base: Base, from: LegDirection, fm: 
   const sameFraming = fm.body.framing === tm.body.framing
     && (fm.body.framing !== 'chunked' || sameNumbers(fm.body.chunks, tm.body.chunks));
   if (sameFraming) {
-    mapBytes(out, { ...base, part: 'body' }, from, fm.bodyOffset, to, tm.bodyOffset, Math.min(fw, tw));
+    (detail === 'chunks' ? mapBytes : wholeRange)(out, { ...base, part: 'body' }, from, fm.bodyOffset, to, tm.bodyOffset, Math.min(fw, tw));
     return;
   }
   const a = timeOfLast(from, fm.endOffset, fm.lastByteTs);
@@ -106,6 +114,30 @@ export function mapBytes(
     if (fHi <= tHi) i++;
     else j++;
   }
+}
+
+/**
+ * 'exchange' detail: the `length` bytes from `fromStart` as one entry, timed by their last byte
+ * on each leg (the last delivered one when a gap ends the range); none when a side saw none.
+ */
+function wholeRange(
+  out: LedgerEntry[], base: Base, from: LegDirection, fromStart: number, to: LegDirection, toStart: number, length: number,
+): void {
+  if (length <= 0) return;
+  const arrived = lastTimeIn(from, fromStart, fromStart + length);
+  const departed = lastTimeIn(to, toStart, toStart + length);
+  if (arrived === null || departed === null) return;
+  push(out, entry(base, base.part, fromStart, toStart, length, arrived, departed, length));
+}
+
+/** Capture time of the last chunk delivering bytes of [from, to), or null. */
+function lastTimeIn(d: LegDirection, from: number, to: number): number | null {
+  const c = d.chunks;
+  const i = firstChunkAfter(c, to - 1);
+  // The chunk holding the last byte, else the last one ending inside the range.
+  if (i * 3 < c.length && c[i * 3]! <= to - 1) return c[i * 3 + 2]!;
+  const j = i - 1;
+  return j >= 0 && c[j * 3]! + c[j * 3 + 1]! > from ? c[j * 3 + 2]! : null;
 }
 
 /** Appends, merging with the previous entry when it continues it with the same times. */

@@ -17,23 +17,25 @@ import { DEFAULT_LEG_LIMITS, type Leg, type LegDirection, type LegGap, type LegL
 /** A PROXY v1 header is at most 107 bytes; v2 needs 16 to know its length. */
 const PROXY_DECIDE_BYTES = 232;
 
+const NO_BYTES = new Uint8Array(0);
+const NO_GAPS: LegGap[] = Object.freeze([]) as unknown as LegGap[];
+/** Capture-index lists are nearly always [0]: one shared array. */
+const FIRST_CAPTURE: number[] = Object.freeze([0]) as unknown as number[];
+
 class DirectionBuilder {
   chunks: number[] = [];
   acks: number[] = [];
-  gaps: LegGap[] = [];
-  head: Uint8Array;
+  gaps: LegGap[] = NO_GAPS;
+  /** Grown as bytes come (most streams are short), up to the limit. */
+  head: Uint8Array = NO_BYTES;
   headLength = 0;
   lastAck = -1;
-
-  constructor(headBytes: number) {
-    this.head = new Uint8Array(Math.min(headBytes, 4096));
-  }
 
   appendHead(data: Uint8Array, max: number): void {
     if (this.headLength >= max) return;
     const n = Math.min(data.length, max - this.headLength);
     if (this.headLength + n > this.head.length) {
-      const bigger = new Uint8Array(Math.min(max, Math.max(this.head.length * 2, this.headLength + n)));
+      const bigger = new Uint8Array(Math.min(max, Math.max(this.head.length * 2, this.headLength + n, 128)));
       bigger.set(this.head.subarray(0, this.headLength));
       this.head = bigger;
     }
@@ -55,23 +57,35 @@ class LegBuilder {
   httpFrom = 0;
   notHttp = false;
 
-  constructor(limits: LegLimits) {
-    this.dirs = [new DirectionBuilder(limits.headBytes), new DirectionBuilder(limits.headBytes)];
+  constructor() {
+    this.dirs = [new DirectionBuilder(), new DirectionBuilder()];
   }
+}
+
+export interface LegCollectorOptions {
+  /** Every connection as it opens (before any of its data), for whoever tracks open connections. */
+  onOpen?: (c: TcpConnection) => void;
+  /** Parse HTTP into compact messages (src/app/http/compact.ts); default true. */
+  compactMessages?: boolean;
 }
 
 export class LegCollector implements StreamHandler {
   private readonly legs = new Map<number, LegBuilder>();
   private readonly limits: LegLimits;
   private readonly onLeg: (leg: Leg) => void;
+  private readonly onOpen: ((c: TcpConnection) => void) | null;
+  private readonly compact: boolean;
 
-  constructor(onLeg: (leg: Leg) => void, limits: Partial<LegLimits> = {}) {
+  constructor(onLeg: (leg: Leg) => void, limits: Partial<LegLimits> = {}, options: LegCollectorOptions = {}) {
     this.onLeg = onLeg;
     this.limits = { ...DEFAULT_LEG_LIMITS, ...limits };
+    this.onOpen = options.onOpen ?? null;
+    this.compact = options.compactMessages !== false;
   }
 
   open(c: TcpConnection): void {
-    this.legs.set(c.seq, new LegBuilder(this.limits));
+    this.legs.set(c.seq, new LegBuilder());
+    this.onOpen?.(c);
   }
 
   data(c: TcpConnection, dir: Dir, offset: number, data: Uint8Array, ts: number): void {
@@ -92,7 +106,9 @@ export class LegCollector implements StreamHandler {
   gap(c: TcpConnection, dir: Dir, offset: number, length: number, reason: GapReason, ts: number): void {
     const b = this.legs.get(c.seq);
     if (!b) return;
-    b.dirs[dir].gaps.push({ offset, length, reason, ts });
+    const d = b.dirs[dir];
+    if (d.gaps === NO_GAPS) d.gaps = [];
+    d.gaps.push({ offset, length, reason, ts });
     if (dir === 0 && b.pending !== null) this.decideProxyHeader(b, true);
     this.parsersOf(b)[dir].gap(offset, length, ts);
   }
@@ -145,6 +161,7 @@ export class LegCollector implements StreamHandler {
   private parsersOf(b: LegBuilder): readonly [HttpStreamParser, HttpStreamParser] {
     if (b.parsers === null) {
       b.parsers = createHttpConnectionParsers({
+        compact: this.compact,
         onMessage: (m) => {
           if (m.kind === 'request') b.requests.push(m);
           else b.responses.push(m);
@@ -183,10 +200,11 @@ function direction(c: TcpConnection, dir: Dir, d: DirectionBuilder): LegDirectio
     bytes: h.nextOffset,
     missedBytes: h.missedBytes,
     retransmittedBytes: h.retransmittedBytes,
-    chunks: d.chunks,
-    acks: d.acks,
+    // Exact-size copies: what outlives the connection should not carry the builders' slack.
+    chunks: d.chunks.slice(),
+    acks: d.acks.slice(),
     gaps: d.gaps,
-    head: d.head.slice(0, d.headLength),
+    head: d.headLength === d.head.length ? d.head : d.head.slice(0, d.headLength),
     firstDataTs: h.firstDataTime >= 0 ? h.firstDataTime : null,
     lastDataTs: h.lastDataTime >= 0 ? h.lastDataTime : null,
     finTs: h.finTime >= 0 ? h.finTime : null,
@@ -216,6 +234,7 @@ function pushBounded(list: number[], width: 2 | 3, max: number, a: number, b: nu
 }
 
 function capturesOf(bits: number): number[] {
+  if (bits === 1) return FIRST_CAPTURE;
   const out: number[] = [];
   for (let i = 0; i < 31; i++) if (bits & (1 << i)) out.push(i);
   return out;

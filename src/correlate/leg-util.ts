@@ -23,10 +23,18 @@ export function proxyHeaderLength(l: Leg): number {
   return l.proxyProtocol?.length ?? 0;
 }
 
-/** The first bytes of one direction's payload (client→server after any PROXY header). */
+/**
+ * How much of a stream's head byte comparisons look at: enough to tell streams apart and to see
+ * an HTTP request go through untouched, and the same answer whatever head a leg kept (the
+ * analyze command keeps exactly this much: LegLimits.headBytes).
+ */
+export const COMPARED_HEAD_BYTES = 512;
+
+/** The payload among the first COMPARED_HEAD_BYTES of one direction (client→server after any PROXY header). */
 export function payloadHead(l: Leg, dir: LegDir): Uint8Array {
   const head = l.dirs[dir].head;
-  return dir === 0 ? head.subarray(Math.min(proxyHeaderLength(l), head.length)) : head;
+  const end = Math.min(head.length, COMPARED_HEAD_BYTES);
+  return head.subarray(dir === 0 ? Math.min(proxyHeaderLength(l), end) : 0, end);
 }
 
 /** Payload bytes of one direction (client→server without any PROXY header). */
@@ -49,16 +57,40 @@ export function prefixAgreement(a: Uint8Array, b: Uint8Array): number {
   return n;
 }
 
+interface ResponseIndex {
+  /** By request index: the first final response, and the last interim one. */
+  final: Map<number, HttpResponse>;
+  interim: Map<number, HttpResponse>;
+}
+
+const responseIndexes = new WeakMap<Leg, ResponseIndex>();
+
+function responseIndex(l: Leg): ResponseIndex {
+  let ix = responseIndexes.get(l);
+  if (ix === undefined) {
+    ix = { final: new Map(), interim: new Map() };
+    for (const r of l.http?.responses ?? []) {
+      if (r.requestIndex === null) continue;
+      if (!r.interim) {
+        if (!ix.final.has(r.requestIndex)) ix.final.set(r.requestIndex, r);
+      } else ix.interim.set(r.requestIndex, r);
+    }
+    responseIndexes.set(l, ix);
+  }
+  return ix;
+}
+
 /** The final (non-interim) response to a request of the same leg, else its last interim one, else null. */
 export function responseTo(l: Leg, req: HttpRequest): HttpResponse | null {
   if (l.http === null) return null;
-  let interim: HttpResponse | null = null;
-  for (const r of l.http.responses) {
-    if (r.requestIndex !== req.index) continue;
-    if (!r.interim) return r;
-    interim = r;
-  }
-  return interim;
+  const ix = responseIndex(l);
+  return ix.final.get(req.index) ?? ix.interim.get(req.index) ?? null;
+}
+
+/** The final (non-interim) response to a request of the same leg, or null. */
+export function finalResponseTo(l: Leg, req: HttpRequest): HttpResponse | null {
+  if (l.http === null) return null;
+  return responseIndex(l).final.get(req.index) ?? null;
 }
 
 /** When the request could be acted on: its header block complete, else its first byte. */

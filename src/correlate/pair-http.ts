@@ -18,7 +18,7 @@
  * as the proxy served them. A request left without a counterpart gets one through a short chain
  * of reassignments when there is one.
  */
-import { headerValue, type HttpRequest, type HttpResponse } from '../app/http/index.js';
+import { headerValue, headText, type HttpRequest, type HttpResponse } from '../app/http/index.js';
 import type { AttemptAnchor, AttemptPool } from './connect-attempts.js';
 import {
   compareBodies, forwardingNamesClient, headerSimilarity, normalizeHost, requestKey, targetsRelated, type NamesClient,
@@ -55,11 +55,17 @@ interface CReq {
   leg: Leg;
   req: HttpRequest;
   resp: HttpResponse | null;
+  /** resp when it is final (not interim), else null. */
+  final: HttpResponse | null;
   ready: number;
   upper: number;
   /** Lower-case addresses the forwarding headers may name: the peer, and a PROXY header's source. */
   addresses: string[];
+  /** `addresses` joined: the memo key of forwarding verdicts. */
+  addressKey: string;
   endpoints: string[];
+  /** The request's header block text (compact messages), for memoised comparisons. */
+  head: string | undefined;
   match: SReq | null;
   fit: Fit | null;
 }
@@ -68,7 +74,11 @@ interface SReq {
   leg: Leg;
   req: HttpRequest;
   resp: HttpResponse | null;
+  final: HttpResponse | null;
   t: number;
+  /** The source a PROXY header of the server leg names (command PROXY), else null. */
+  ppSource: string | null;
+  head: string | undefined;
   owner: CReq | null;
 }
 
@@ -82,17 +92,19 @@ interface Fit {
   ambiguous: boolean;
 }
 
-export function pairHttp(clientLegs: readonly Leg[], serverLegs: readonly Leg[], pool: AttemptPool): HttpPairing[] {
+/** `taken`: server requests already paired (by an earlier window of the streaming engine): not offered again. */
+export function pairHttp(clientLegs: readonly Leg[], serverLegs: readonly Leg[], pool: AttemptPool, taken?: ReadonlySet<HttpRequest>): HttpPairing[] {
   const creqs: CReq[] = [];
   for (const leg of clientLegs) {
     const ppSource = leg.proxyProtocol?.source ?? null;
     const endpoints = ppSource !== null ? [leg.client, ppSource] : [leg.client];
     const addresses = endpoints.map((e) => splitEndpoint(e).address.toLowerCase());
+    const addressKey = addresses.join(',');
     for (const req of leg.http?.requests ?? []) {
       const resp = responseTo(leg, req);
       const final = resp !== null && !resp.interim ? resp : null;
       creqs.push({
-        leg, req, resp, ready: requestReady(req), addresses, endpoints, match: null, fit: null,
+        leg, req, resp, final, ready: requestReady(req), addresses, addressKey, endpoints, head: headText(req), match: null, fit: null,
         upper: final !== null ? final.firstByteTs + SKEW : leg.end + QUEUE_SLACK,
       });
     }
@@ -101,7 +113,13 @@ export function pairHttp(clientLegs: readonly Leg[], serverLegs: readonly Leg[],
 
   const sreqs: SReq[] = [];
   for (const leg of serverLegs) {
-    for (const req of leg.http?.requests ?? []) sreqs.push({ leg, req, resp: responseTo(leg, req), t: req.firstByteTs, owner: null });
+    const pp = leg.proxyProtocol;
+    const ppSource = pp !== null && pp.command === 'PROXY' && pp.source !== null ? pp.source : null;
+    for (const req of leg.http?.requests ?? []) {
+      if (taken !== undefined && taken.has(req)) continue;
+      const resp = responseTo(leg, req);
+      sreqs.push({ leg, req, resp, final: resp !== null && !resp.interim ? resp : null, t: req.firstByteTs, ppSource, head: headText(req), owner: null });
+    }
   }
   sreqs.sort((a, b) => a.t - b.t);
   const byKey = groupSorted(sreqs, (s) => requestKey(s.req));
@@ -113,7 +131,7 @@ export function pairHttp(clientLegs: readonly Leg[], serverLegs: readonly Leg[],
   const out: HttpPairing[] = [];
   for (const c of creqs) {
     const s = c.match;
-    const final = c.resp !== null && !c.resp.interim ? c.resp : null;
+    const final = c.final;
     // Connect attempts: for a request no server saw, or before the connection opened for it;
     // none when an already open connection carried it.
     let anchor: AttemptAnchor | null = null;
@@ -146,6 +164,9 @@ interface Candidate {
   /** Seconds the proxy would have held the request and the response: the true pair's are small. */
   cost: number;
   tier: number;
+  /** Which client request's list it is in (creqs order), and its place in that list. */
+  rank: number;
+  next: number;
 }
 
 /**
@@ -154,29 +175,49 @@ interface Candidate {
  * relaying delay), then FIFO; then augmenting paths for those left without a counterpart.
  */
 function matchPass(creqs: readonly CReq[], listOf: (c: CReq) => SReq[] | undefined, relaxed: boolean): void {
-  const all: Candidate[] = [];
   const byC = new Map<CReq, Candidate[]>();
+  /** Each client request's candidate list, in creqs order (the tie-break of the greedy order). */
+  const lists: Candidate[][] = [];
   for (const c of creqs) {
     if (c.match !== null) continue;
     const list = listOf(c);
     if (list === undefined) continue;
-    const mine: Candidate[] = [];
-    for (let i = lowerBound(list, c.ready - SKEW), n = 0; i < list.length && n < SCAN_LIMIT; i++, n++) {
+    // The likeliest few, best first: kept sorted as they come (a stable insertion, as a stable
+    // sort of all of them would order them), so the rest are never allocated.
+    let mine: Candidate[] | null = null;
+    const cf = c.final;
+    const lowest = c.ready - SKEW;
+    for (let i = lowerBound(list, lowest), n = 0; i < list.length && n < SCAN_LIMIT; i++, n++) {
       const s = list[i]!;
       if (s.t > c.upper) break;
       if (s.owner !== null) continue;
+      // The cheapest exclusions of fitOf, inline: different answers, or the client's came first.
+      const sf = s.final;
+      if (cf !== null && sf !== null && (cf.status !== sf.status || cf.firstByteTs < sf.firstByteTs - SKEW)) continue;
       const fit = fitOf(c, s, relaxed);
-      if (fit !== null) mine.push({ c, s, fit, cost: costOf(c, s), tier: Math.round(fit.score * 10) });
+      if (fit === null) continue;
+      const k: Candidate = { c, s, fit, cost: costOf(c, s), tier: Math.round(fit.score * 10), rank: 0, next: 0 };
+      if (mine === null) mine = [k];
+      else insertBounded(mine, k);
     }
-    if (mine.length === 0) continue;
-    mine.sort(preference);
-    mine.length = Math.min(mine.length, MAX_COMPATIBLE); // the likeliest few
+    if (mine === null) continue;
     byC.set(c, mine);
-    all.push(...mine);
+    for (const k of mine) k.rank = lists.length;
+    lists.push(mine);
   }
-  all.sort(preference);
-  for (const k of all) {
-    if (k.c.match !== null || k.s.owner !== null) continue;
+  // Best first over all candidates — preference, then list order — assigning when both sides
+  // are free. Each list is sorted, so only each list's best remaining candidate needs to be in
+  // the queue: a candidate skipped because its server request was taken yields its successor.
+  const heap = new CandidateHeap();
+  for (const mine of lists) heap.push(mine[0]!);
+  for (let k = heap.pop(); k !== undefined; k = heap.pop()) {
+    if (k.c.match !== null) continue;
+    if (k.s.owner !== null) {
+      const mine = lists[k.rank]!;
+      const next = mine[k.next + 1];
+      if (next !== undefined) heap.push(next);
+      continue;
+    }
     k.fit.ambiguous = byC.get(k.c)!.some((r) => r !== k && r.tier === k.tier && r.cost < k.cost + 0.001 && r.s.t <= k.c.leg.end + EPS);
     assign(k.c, k.s, k.fit);
   }
@@ -186,6 +227,58 @@ function matchPass(creqs: readonly CReq[], listOf: (c: CReq) => SReq[] | undefin
     if (c.match !== null) continue;
     if (augment(c, byC, AUGMENT_DEPTH, new Set())) mine.forEach((k) => (k.fit.ambiguous = true));
   }
+}
+
+/** A binary heap of candidates: preference order, then list order (their place in a stable sort). */
+class CandidateHeap {
+  private readonly a: Candidate[] = [];
+
+  private static less(x: Candidate, y: Candidate): boolean {
+    const p = preference(x, y);
+    return p !== 0 ? p < 0 : x.rank !== y.rank ? x.rank < y.rank : x.next < y.next;
+  }
+
+  push(k: Candidate): void {
+    const a = this.a;
+    let i = a.length;
+    a.push(k);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!CandidateHeap.less(k, a[parent]!)) break;
+      a[i] = a[parent]!;
+      i = parent;
+    }
+    a[i] = k;
+  }
+
+  pop(): Candidate | undefined {
+    const a = this.a;
+    const top = a[0];
+    const last = a.pop();
+    if (top === undefined || last === undefined || a.length === 0) return top;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= a.length) break;
+      const r = l + 1;
+      const m = r < a.length && CandidateHeap.less(a[r]!, a[l]!) ? r : l;
+      if (!CandidateHeap.less(a[m]!, last)) break;
+      a[i] = a[m]!;
+      i = m;
+    }
+    a[i] = last;
+    return top;
+  }
+}
+
+/** Inserts k into a preference-sorted list after its equals, keeping at most MAX_COMPATIBLE. */
+function insertBounded(list: Candidate[], k: Candidate): void {
+  let i = list.length;
+  while (i > 0 && preference(list[i - 1]!, k) > 0) i--;
+  if (i >= MAX_COMPATIBLE) return;
+  list.splice(i, 0, k);
+  if (list.length > MAX_COMPATIBLE) list.length = MAX_COMPATIBLE;
+  for (let j = i; j < list.length; j++) list[j]!.next = j;
 }
 
 function augment(c: CReq, byC: ReadonlyMap<CReq, Candidate[]>, depth: number, visited: Set<SReq>): boolean {
@@ -207,9 +300,9 @@ function preference(a: Candidate, b: Candidate): number {
 
 function costOf(c: CReq, s: SReq): number {
   const forward = Math.abs(s.t - c.ready); // negative only by timestamp skew
-  const cr = c.resp;
-  const sr = s.resp;
-  const relay = cr !== null && sr !== null && !cr.interim && !sr.interim ? Math.abs(cr.firstByteTs - sr.firstByteTs) : 0;
+  const cr = c.final;
+  const sr = s.final;
+  const relay = cr !== null && sr !== null ? Math.abs(cr.firstByteTs - sr.firstByteTs) : 0;
   return forward + relay;
 }
 
@@ -224,9 +317,9 @@ function fitOf(c: CReq, s: SReq, relaxed: boolean): Fit | null {
   // Cheapest tests first: this runs for every request in every window.
   if (s.req.method !== c.req.method || s.t < c.ready - SKEW || s.t > c.upper) return null;
   let respMatch = false;
-  const cr = c.resp;
-  const sr = s.resp;
-  if (cr !== null && sr !== null && !cr.interim && !sr.interim) {
+  const cr = c.final;
+  const sr = s.final;
+  if (cr !== null && sr !== null) {
     if (cr.status !== sr.status || cr.firstByteTs < sr.firstByteTs - SKEW) return null;
     const rb = compareBodies(sr, cr);
     // Another body is another response, unless the proxy compressed it.
@@ -235,24 +328,74 @@ function fitOf(c: CReq, s: SReq, relaxed: boolean): Fit | null {
   }
   const body = compareBodies(c.req, s.req);
   if (body === 'changed') return null;
-  const pp = s.leg.proxyProtocol;
   let ppNamed = false;
-  if (pp !== null && pp.command === 'PROXY' && pp.source !== null) {
-    if (!c.endpoints.includes(pp.source)) return null;
+  if (s.ppSource !== null) {
+    if (!c.endpoints.includes(s.ppSource)) return null;
     ppNamed = true;
   }
-  const fwd = forwardingNamesClient(s.req, c.req, c.addresses);
+  const facts = headerFacts(c, s);
+  const fwd = facts.fwd;
   if (fwd === 'no') return null;
   if (relaxed) {
     if (!targetsRelated(c.req.target, s.req.target)) return null;
     if (normalizeHost(c.req) !== null && normalizeHost(s.req) === null) return null;
   }
-  const sim = headerSimilarity(c.req.headers, s.req.headers);
-  if (sim.total >= 3 && sim.common / sim.total < 0.34) return null;
+  if (facts.total >= 3 && facts.common / facts.total < 0.34) return null;
   const bodyMatch = (body === 'same' || body === 'reframed') && c.req.body.length > 0;
-  const score = (sim.total > 0 ? sim.common / sim.total : 1) + (fwd === 'yes' ? 1 : 0) + (ppNamed ? 2 : 0)
+  const score = (facts.total > 0 ? facts.common / facts.total : 1) + (fwd === 'yes' ? 1 : 0) + (ppNamed ? 2 : 0)
     + (respMatch ? 0.5 : 0) + (bodyMatch ? 0.5 : 0);
   return { score, fwd, pp: ppNamed, relaxed, respMatch, bodyMatch, ambiguous: false };
+}
+
+interface HeaderFacts {
+  /** headerSimilarity of the two header lists. */
+  common: number;
+  total: number;
+  /** forwardingNamesClient for the client's addresses. */
+  fwd: NamesClient;
+}
+
+interface PairMemo {
+  common: number;
+  total: number;
+  fwd: Map<string, NamesClient>;
+}
+
+/**
+ * What the header lists say about a pair: both depend on the two header blocks only (and the
+ * client's addresses), and under load the same few blocks come again and again, so they are
+ * memoised per pair of block texts (bounded).
+ */
+let pairMemo = new Map<string, Map<string, PairMemo>>();
+let pairMemoSize = 0;
+const MAX_PAIR_MEMO = 1 << 16;
+
+function headerFacts(c: CReq, s: SReq): HeaderFacts {
+  if (c.head === undefined || s.head === undefined) {
+    const sim = headerSimilarity(c.req.headers, s.req.headers);
+    return { common: sim.common, total: sim.total, fwd: forwardingNamesClient(s.req, c.req, c.addresses) };
+  }
+  let inner = pairMemo.get(c.head);
+  if (inner === undefined) {
+    if (pairMemoSize >= MAX_PAIR_MEMO) {
+      pairMemo = new Map();
+      pairMemoSize = 0;
+    }
+    pairMemo.set(c.head, (inner = new Map()));
+  }
+  let m = inner.get(s.head);
+  if (m === undefined) {
+    const sim = headerSimilarity(c.req.headers, s.req.headers);
+    m = { common: sim.common, total: sim.total, fwd: new Map() };
+    inner.set(s.head, m);
+    pairMemoSize++;
+  }
+  let fwd = m.fwd.get(c.addressKey);
+  if (fwd === undefined) {
+    fwd = forwardingNamesClient(s.req, c.req, c.addresses);
+    m.fwd.set(c.addressKey, fwd);
+  }
+  return { common: m.common, total: m.total, fwd };
 }
 
 function evidenceOf(c: CReq, s: SReq): PairingEvidence[] {

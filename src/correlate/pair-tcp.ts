@@ -44,7 +44,15 @@ export function pairTcp(clientLegs: readonly Leg[], serverLegs: readonly Leg[], 
   const cands: Candidate[] = [];
   for (const x of clientLegs) {
     const from = (x.synAckTs ?? synTime(x)) - EPS;
-    for (let i = lowerBound(starts, from); i < servers.length && starts[i]! <= x.end + EPS; i++) {
+    // An HTTP client leg only pairs here with a connection opened before its first request byte
+    // (see judge): the scan can stop there.
+    let until = x.end + EPS;
+    if (x.http !== null) {
+      const first = x.dirs[0].firstDataTs;
+      if (first === null) continue;
+      until = Math.min(until, first);
+    }
+    for (let i = lowerBound(starts, from); i < servers.length && starts[i]! <= until; i++) {
       const c = judge(x, servers[i]!);
       if (c !== null) cands.push(c);
     }

@@ -3,7 +3,7 @@
  * changed only in name case (HAProxy 2.6 lower-cases every name it forwards: a case change, not
  * a value change), reordered; the start line; the body.
  */
-import type { HttpMessage } from '../app/http/index.js';
+import { headText, type HttpMessage } from '../app/http/index.js';
 import { compareBodies } from './http-match.js';
 import type { HeaderRewrites } from './model.js';
 
@@ -16,12 +16,48 @@ interface Field {
   used: boolean;
 }
 
+type HeaderDiff = Pick<HeaderRewrites, 'added' | 'removed' | 'changed' | 'caseChanged' | 'reordered' | 'requestLine'>;
+
+/**
+ * Header diffs by pair of header blocks (compact messages): under load the same few blocks come
+ * back again and again, and so do their diffs. The lists are shared between the exchanges that
+ * have the same pair: read-only.
+ */
+let diffs = new Map<string, Map<string, HeaderDiff>>();
+let diffCount = 0;
+const MAX_DIFFS = 1 << 14;
+
 /** `before`: the message as it reached the proxy; `after`: as the proxy sent it on. */
 export function compareMessages(before: HttpMessage, after: HttpMessage): HeaderRewrites {
-  const out: HeaderRewrites = {
+  const hb = headText(before);
+  const ha = headText(after);
+  let d: HeaderDiff | undefined;
+  if (hb !== undefined && ha !== undefined) {
+    let inner = diffs.get(hb);
+    if (inner === undefined) {
+      if (diffCount >= MAX_DIFFS) {
+        diffs = new Map();
+        diffCount = 0;
+      }
+      diffs.set(hb, (inner = new Map()));
+    }
+    d = inner.get(ha);
+    if (d === undefined) {
+      d = headerDiff(before, after);
+      inner.set(ha, d);
+      diffCount++;
+    }
+  } else d = headerDiff(before, after);
+  return {
+    added: d.added, removed: d.removed, changed: d.changed, caseChanged: d.caseChanged, reordered: d.reordered,
+    requestLine: d.requestLine, body: compareBodies(before, after),
+  };
+}
+
+function headerDiff(before: HttpMessage, after: HttpMessage): HeaderDiff {
+  const out: HeaderDiff = {
     added: [], removed: [], changed: [], caseChanged: [], reordered: false,
     requestLine: before.startLine === after.startLine ? null : { before: before.startLine, after: after.startLine },
-    body: compareBodies(before, after),
   };
   // Header lists are short: linear scans beat maps here.
   const b = fields(before.headers);

@@ -6,13 +6,15 @@
 import type { HttpResponse } from '../app/http/index.js';
 import type { HttpPairing } from './pair-http.js';
 import type { TcpPairing } from './pair-tcp.js';
-import { exchangeLedger, tcpLedger } from './ledger.js';
+import { exchangeLedger, tcpLedger, type LedgerDetail } from './ledger.js';
 import type { Exchange, LedgerEntry, Leg, PairingEvidence, ProxyMode, ServerLegRef, Session } from './model.js';
 import { compareMessages } from './rewrites.js';
 import { synTime } from './leg-util.js';
 
 /** Server legs used by more than one session: their bytes are counted per message, not whole. */
-export type SharedLegs = ReadonlySet<Leg>;
+export interface SharedLegs {
+  has(leg: Leg): boolean;
+}
 
 interface LegUse {
   leg: Leg;
@@ -61,19 +63,19 @@ function use(uses: Map<Leg, LegUse>, leg: Leg, evidence: readonly PairingEvidenc
   return u;
 }
 
-export function tcpSession(p: TcpPairing, shared: SharedLegs): Session {
+export function tcpSession(p: TcpPairing, shared: SharedLegs, detail: LedgerDetail = 'chunks'): Session {
   const s = baseSession(p.client, 'tcp');
   const uses = new Map<Leg, LegUse>();
   for (const a of p.attempts) use(uses, a, ['timing'], 0.4);
   if (p.server !== null) use(uses, p.server, p.evidence, p.confidence);
   const { refs, index } = indexLegs(uses, shared);
   s.serverLegs = refs;
-  if (p.server !== null) s.ledger = tcpLedger(p.client, p.server, index.get(p.server)!);
+  if (p.server !== null) s.ledger = tcpLedger(p.client, p.server, index.get(p.server)!, detail);
   return s;
 }
 
 /** One http session from the pairings of its client leg's requests (in request order). */
-export function httpSession(client: Leg, pairings: readonly HttpPairing[], shared: SharedLegs): Session {
+export function httpSession(client: Leg, pairings: readonly HttpPairing[], shared: SharedLegs, detail: LedgerDetail = 'chunks'): Session {
   const s = baseSession(client, 'http');
   const uses = new Map<Leg, LegUse>();
   for (const p of pairings) {
@@ -92,7 +94,7 @@ export function httpSession(client: Leg, pairings: readonly HttpPairing[], share
     const relayed = p.serverResponse !== null && !p.serverResponse.interim;
     const target = p.server ?? p.attempts[p.attempts.length - 1] ?? null;
     if (p.server !== null && p.serverRequest !== null) {
-      exchangeLedger(ledger, k, index.get(p.server)!, client, p.request, p.response, p.server, p.serverRequest, p.serverResponse);
+      exchangeLedger(ledger, k, index.get(p.server)!, client, p.request, p.response, p.server, p.serverRequest, p.serverResponse, detail);
     }
     return {
       method: p.request.method,

@@ -63,14 +63,26 @@ export function sessionText(s: Session): string {
 }
 
 export function summaryText(proxies: readonly ProxyInfo[], sessions: readonly Session[], serverOnly: readonly ServerOnlyConnection[]): string {
-  const perServer = new Map<string, number>();
-  const terminations = new Map<string, number>();
-  let requests = 0;
-  let drops = 0;
-  let dropped = 0;
-  for (const s of sessions) {
+  const sum = new SummaryCounts();
+  for (const s of sessions) sum.add(s);
+  return sum.text(proxies, serverOnly);
+}
+
+/** The summary's counts, kept as sessions stream by (so the sessions themselves need not be). */
+export class SummaryCounts {
+  private readonly perServer = new Map<string, number>();
+  private readonly terminations = new Map<string, number>();
+  private sessions = 0;
+  private requests = 0;
+  private drops = 0;
+  private dropped = 0;
+
+  add(s: Session): void {
+    const perServer = this.perServer;
+    const terminations = this.terminations;
+    this.sessions++;
     for (const e of s.exchanges) {
-      requests++;
+      this.requests++;
       const k = serverLabel(s, e.serverLeg);
       perServer.set(k, (perServer.get(k) ?? 0) + 1);
       if (e.haproxy) terminations.set(e.haproxy.termination, (terminations.get(e.haproxy.termination) ?? 0) + 1);
@@ -80,17 +92,21 @@ export function summaryText(proxies: readonly ProxyInfo[], sessions: readonly Se
       perServer.set(k, (perServer.get(k) ?? 0) + 1);
       if (s.haproxy) terminations.set(s.haproxy.termination, (terminations.get(s.haproxy.termination) ?? 0) + 1);
     }
-    drops += s.drops.length;
-    dropped += s.drops.reduce((n, d) => n + d.bytes, 0);
+    this.drops += s.drops.length;
+    this.dropped += s.drops.reduce((n, d) => n + d.bytes, 0);
   }
-  const checks = serverOnly.filter((c) => c.kind === 'health-check').length;
-  const lines = [
-    '',
-    `proxies: ${proxies.map((p) => `${p.addresses.join('+')} listening on ${p.listeners.join(', ')}`).join('; ') || 'none found'}`,
-    `sessions: ${sessions.length}, requests: ${requests}, health checks: ${checks}, other server-only connections: ${serverOnly.length - checks}`,
-    `per server: ${[...perServer].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ') || '-'}`,
-    `termination states: ${[...terminations].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ') || '-'}`,
-    `drops: ${drops === 0 ? 'none' : `${drops} (${dropped} bytes)`}`,
-  ];
-  return lines.join('\n') + '\n';
+
+  text(proxies: readonly ProxyInfo[], serverOnly: readonly ServerOnlyConnection[]): string {
+    const { perServer, terminations, drops, dropped } = this;
+    const checks = serverOnly.filter((c) => c.kind === 'health-check').length;
+    const lines = [
+      '',
+      `proxies: ${proxies.map((p) => `${p.addresses.join('+')} listening on ${p.listeners.join(', ')}`).join('; ') || 'none found'}`,
+      `sessions: ${this.sessions}, requests: ${this.requests}, health checks: ${checks}, other server-only connections: ${serverOnly.length - checks}`,
+      `per server: ${[...perServer].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ') || '-'}`,
+      `termination states: ${[...terminations].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ') || '-'}`,
+      `drops: ${drops === 0 ? 'none' : `${drops} (${dropped} bytes)`}`,
+    ];
+    return lines.join('\n') + '\n';
+  }
 }

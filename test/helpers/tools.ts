@@ -32,3 +32,11 @@ export function committedCaptures(): string[] {
   }
   return out;
 }
+
+/** True when running as root; otherwise skips the test (or throws in CI, where .ci/run runs as root). */
+export function needRoot(t: TestContext): boolean {
+  if (process.getuid?.() === 0) return true;
+  if (process.env['CI']) throw new Error('root is required in CI (.ci/run runs as root)');
+  t.skip('needs root (live capture, HAProxy on loopback addresses, switching uid)');
+  return false;
+}

@@ -7,7 +7,9 @@ import type { HttpHeaders, HttpNote } from './types.js';
 
 /** Bytes as a latin1 string: one char per byte, so nothing is lost or replaced. */
 export function latin1(buf: Uint8Array, start: number, end: number): string {
-  // Short strings (start lines, chunk sizes) are cheaper without a Buffer view.
+  if (end <= start) return '';
+  // A Buffer (the capture reader's, the parser's own) decodes in place; anything else through a view.
+  if (Buffer.isBuffer(buf)) return buf.toString('latin1', start, end);
   if (end - start <= 128) return String.fromCharCode.apply(null, buf.subarray(start, end) as unknown as number[]);
   return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1');
 }
@@ -77,4 +79,107 @@ export function parseFieldLines(lines: readonly string[], notes: Set<HttpNote>):
     fields.push(last);
   }
   return fields;
+}
+
+/** Field-name characters (RFC 9110 tchar), as a table: the same set as FIELD_NAME. */
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
+for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = 1;
+for (let c = 0x61; c <= 0x7a; c++) TCHAR[c] = 1;
+
+function isFieldName(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || TCHAR[c] === 0) return false;
+  }
+  return true;
+}
+
+/** Lower-case names worth decoding in a compact header scan (the framing and connection fields). */
+export type FieldFilter = (name: string) => boolean;
+
+const EMPTY_ORDER: HttpNote[] = [];
+
+/**
+ * One pass over the field lines of `text` from `from`: exactly `parseFieldLines(splitLines(...))`
+ * (same fields, same notes in the same order), without building a line array. With `keep`, only
+ * the fields whose name it accepts are returned (obs-fold still unfolds into them), so a header
+ * block can be checked for framing without decoding every field.
+ */
+export function scanFieldLines(text: string, from: number, notes: Set<HttpNote>, keep?: FieldFilter): HttpHeaders {
+  const fields: HttpHeaders = [];
+  let lfOnly = false;
+  // Notes of the field pass, in first-occurrence order (the line pass's lf_only comes first).
+  let order = EMPTY_ORDER;
+  const note = (n: HttpNote): void => {
+    if (order === EMPTY_ORDER) order = [n];
+    else if (!order.includes(n)) order.push(n);
+  };
+  let validLast = false;
+  let last: [string, string] | null = null;
+  let pos = from;
+  let ended = false;
+  for (;;) {
+    const lf = text.indexOf('\n', pos);
+    if (lf < 0) break;
+    let end = lf;
+    if (end > pos && text.charCodeAt(end - 1) === 0x0d) end--;
+    else lfOnly = true;
+    const start = pos;
+    pos = lf + 1;
+    if (ended) continue; // splitLines still notes lf_only past the blank line
+    if (end === start) {
+      ended = true;
+      continue;
+    }
+    const c0 = text.charCodeAt(start);
+    if (c0 === 0x20 || c0 === 0x09) {
+      if (!validLast) note('invalid_header_line');
+      else {
+        note('obs_fold');
+        if (last !== null) {
+          const more = trimOws(text.slice(start, end));
+          if (more !== '') last[1] = last[1] === '' ? more : `${last[1]} ${more}`;
+        }
+      }
+      continue;
+    }
+    const colon = text.indexOf(':', start);
+    let name = colon < 0 || colon >= end ? '' : text.slice(start, colon);
+    if (name.length > 0) {
+      const n0 = name.charCodeAt(0);
+      const n1 = name.charCodeAt(name.length - 1);
+      if (n0 === 0x20 || n0 === 0x09 || n1 === 0x20 || n1 === 0x09) {
+        note('space_before_colon');
+        name = trimOws(name);
+      }
+    }
+    if (!isFieldName(name)) {
+      note('invalid_header_line');
+      validLast = false;
+      last = null;
+      continue;
+    }
+    validLast = true;
+    if (keep !== undefined && !keep(name)) {
+      last = null;
+      continue;
+    }
+    last = [name, trimValue(text, colon + 1, end)];
+    fields.push(last);
+  }
+  if (lfOnly) notes.add('lf_only');
+  for (const n of order) notes.add(n);
+  return fields;
+}
+
+/** text[from, to) without surrounding SP/HTAB (trimOws on the slice, without slicing twice). */
+function trimValue(text: string, from: number, to: number): string {
+  let a = from;
+  let b = to;
+  while (a < b && isOws(text.charCodeAt(a))) a++;
+  while (b > a && isOws(text.charCodeAt(b - 1))) b--;
+  return text.slice(a, b);
 }

@@ -46,3 +46,4 @@ export type {
   BodyFraming, HttpBody, HttpError, HttpErrorCode, HttpHeaders, HttpMessage, HttpMessageBase, HttpNote,
   HttpRequest, HttpResponse, HttpRole, ResponseExpectation,
 } from './types.js';
+export { CompactRequest, CompactResponse, headText } from './compact.js';

@@ -8,7 +8,8 @@
  */
 import { fnv1aHex, fnv1aUpdate, FNV1A_INIT } from './fnv1a.js';
 import { isKeepAlive, requestFraming, responseFraming, type Framing } from './framing.js';
-import { latin1, parseFieldLines, splitLines } from './head-block.js';
+import { compactBody, CompactRequest, CompactResponse, common, internHead } from './compact.js';
+import { latin1, parseFieldLines, scanFieldLines, splitLines } from './head-block.js';
 import { headerTokens, headerValues } from './headers.js';
 import { couldBeStartLine, looksLikeStartLine, parseRequestLine, parseStatusLine } from './start-line.js';
 import type {
@@ -28,6 +29,12 @@ export interface HttpStreamParserOptions {
    * Upgrade/CONNECT tells this parser whether what follows is a tunnel.
    */
   responses?: HttpStreamParser;
+  /**
+   * Emit compact messages (src/app/http/compact.ts): the header block kept as one interned
+   * string and decoded into `headers` only when that is read. Same values; for consumers that
+   * keep many messages.
+   */
+  compact?: boolean;
 }
 
 type State =
@@ -57,6 +64,9 @@ interface Draft {
   requestMethod: string | null;
   requestIndex: number | null;
   headers: HttpHeaders | null;
+  /** Compact mode: the header block's text (then `headers` holds only the framing fields). */
+  head: string;
+  startLineLength: number;
   trailers: HttpHeaders;
   headerEndOffset: number;
   headersCompleteTs: number;
@@ -90,6 +100,19 @@ const MAX_CHUNKS_KEPT = 4096;
 /** Requests announced without a response yet; past it the oldest are forgotten (pairing is lost by then anyway). */
 const MAX_EXPECTATIONS = 65536;
 const CHUNK_SIZE_LINE = /^([0-9A-Fa-f]{1,13})[ \t]*(?:;.*)?$/s;
+const NO_BYTES = new Uint8Array(0);
+
+/** The fields framing and connection handling read: all a compact header scan decodes. */
+function framingField(name: string): boolean {
+  switch (name.length) {
+    case 6: return name.toLowerCase() === 'expect';
+    case 7: return name.toLowerCase() === 'upgrade';
+    case 10: return name.toLowerCase() === 'connection';
+    case 14: return name.toLowerCase() === 'content-length';
+    case 17: return name.toLowerCase() === 'transfer-encoding';
+    default: return false;
+  }
+}
 
 export class HttpStreamParser {
   readonly role: HttpRole;
@@ -108,6 +131,7 @@ export class HttpStreamParser {
   private readonly onError: ((err: HttpError) => void) | null;
   private readonly maxHeaderBytes: number;
   private readonly responses: HttpStreamParser | null;
+  private readonly compact: boolean;
 
   private state: State = 'idle';
   /** Next stream offset expected from the tcp stage (input side; queued input counts as taken). */
@@ -122,7 +146,7 @@ export class HttpStreamParser {
 
   // The block (header block, trailers, chunk-size line, or resync line) being accumulated.
   // Bytes past the current parse position may sit in it; they are dropped and read again from the input.
-  private buf = new Uint8Array(256); // grows by doubling, up to maxHeaderBytes
+  private buf = NO_BYTES; // allocated when first needed, grows by doubling, up to maxHeaderBytes
   private bufLen = 0;
   /** Stream offset of buf[0]. */
   private bufBase = 0;
@@ -148,6 +172,7 @@ export class HttpStreamParser {
     this.onError = opts.onError ?? null;
     this.maxHeaderBytes = Math.max(64, opts.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES);
     this.responses = opts.role === 'request' ? (opts.responses ?? null) : null;
+    this.compact = opts.compact === true;
   }
 
   /**
@@ -426,9 +451,9 @@ export class HttpStreamParser {
   private append(data: Uint8Array, i: number, n: number): void {
     const need = this.bufLen + n;
     if (need > this.buf.length) {
-      let size = this.buf.length;
+      let size = Math.max(256, this.buf.length);
       while (size < need) size *= 2;
-      const bigger = new Uint8Array(size);
+      const bigger = Buffer.allocUnsafe(size);
       bigger.set(this.buf.subarray(0, this.bufLen));
       this.buf = bigger;
     }
@@ -438,6 +463,10 @@ export class HttpStreamParser {
 
   /** Header block or trailer block: returns the new input index. */
   private takeBlock(offset: number, data: Uint8Array, i: number, ts: number): number {
+    if (this.state === 'head' && this.bufLen === 0 && this.lineIndex === 0) {
+      const taken = this.wholeHead(offset, data, i, ts);
+      if (taken >= 0) return taken;
+    }
     const d = this.draft!;
     const n = Math.min(data.length - i, this.maxHeaderBytes - this.bufLen);
     this.append(data, i, n);
@@ -469,6 +498,35 @@ export class HttpStreamParser {
       return data.length;
     }
     return i + n;
+  }
+
+  /**
+   * The common case of a header block: all of it in `data` from `i` (start line, fields, blank
+   * line), within the limit. Decoded once from the input, not copied: the same result as the
+   * line-by-line path below, which takes every other case. Returns the input index after the
+   * block, or -1 when this is not the case.
+   */
+  private wholeHead(offset: number, data: Uint8Array, i: number, ts: number): number {
+    const first = data.indexOf(0x0a, i);
+    if (first < 0) return -1;
+    const limit = i + this.maxHeaderBytes;
+    let end = -1;
+    for (let lf = first; lf >= 0 && lf < limit; lf = data.indexOf(0x0a, lf + 1)) {
+      const b = data[lf + 1];
+      if (b === 0x0a) end = lf + 1;
+      else if (b === 0x0d && data[lf + 2] === 0x0a) end = lf + 2;
+      else if (b === undefined || (b === 0x0d && lf + 2 >= data.length)) return -1;
+      if (end >= 0) break;
+    }
+    if (end < 0 || end >= limit) return -1;
+    const d = this.draft!;
+    const text = latin1(data, i, end + 1);
+    this.bufBase = offset + i;
+    this.bufLen = end + 1 - i;
+    this.lineIndex = 1;
+    if (!this.acceptStartLineText(d, text, first - i, ts)) return data.length;
+    this.finishHead(d, ts, text);
+    return end + 1;
   }
 
   private takeChunkLine(offset: number, data: Uint8Array, i: number, ts: number): number {
@@ -560,7 +618,7 @@ export class HttpStreamParser {
     this.leadingEmpty = 0;
     this.draft = {
       index: -1, offset, firstByteTs: ts, startLine: '', version: '', method: '', target: '', status: 0, reason: '',
-      requestMethod: null, requestIndex: null, headers: null, trailers: [], headerEndOffset: -1, headersCompleteTs: -1,
+      requestMethod: null, requestIndex: null, headers: null, head: '', startLineLength: 0, trailers: [], headerEndOffset: -1, headersCompleteTs: -1,
       lastByteTs: ts, framing: 'none', length: 0, hash: FNV1A_INIT, chunks: [], missing: 0, damaged: false, notes,
       upgradeCapable: false, verdict: 'unknown', framedEnd: -1,
     };
@@ -572,28 +630,54 @@ export class HttpStreamParser {
     let stop = lf;
     if (stop > 0 && this.buf[stop - 1] === 0x0d) stop--;
     else d.notes.add('lf_only');
-    const line = latin1(this.buf, 0, stop);
+    return this.acceptLine(d, latin1(this.buf, 0, stop), lf, ts);
+  }
+
+  /** acceptStartLine when the block's text is at hand: the line ends at `lf` in it. */
+  private acceptStartLineText(d: Draft, text: string, lf: number, ts: number): boolean {
+    let stop = lf;
+    if (stop > 0 && text.charCodeAt(stop - 1) === 0x0d) stop--;
+    else d.notes.add('lf_only');
+    return this.acceptLine(d, text.slice(0, stop), lf, ts);
+  }
+
+  private acceptLine(d: Draft, line: string, lf: number, ts: number): boolean {
+    const stop = line.length;
     if (this.role === 'request') {
       const r = parseRequestLine(line);
       if (r === null) return this.fatal('bad_start_line', d.offset, ts, `not an HTTP/1 request line: ${JSON.stringify(line.slice(0, 80))}`);
-      d.method = r.method;
-      d.target = r.target;
-      d.version = r.version;
+      d.method = common(r.method);
+      d.target = common(r.target);
+      d.version = common(r.version);
     } else {
       const s = parseStatusLine(line);
       if (s === null) return this.fatal('bad_start_line', d.offset, ts, `not an HTTP/1 status line: ${JSON.stringify(line.slice(0, 80))}`);
-      d.version = s.version;
+      d.version = common(s.version);
       d.status = s.status;
-      d.reason = s.reason;
+      d.reason = common(s.reason);
     }
     d.startLine = line;
+    d.startLineLength = stop;
     d.index = this.nextIndex++;
     this.firstLineEnd = lf + 1;
     return true;
   }
 
-  private finishHead(d: Draft, ts: number): void {
-    d.headers = parseFieldLines(splitLines(this.buf, this.firstLineEnd, this.bufLen, d.notes), d.notes);
+  /**
+   * The fields of the header block (complete or cut short; `text`: its text when already decoded,
+   * else it is in buf): all of them, or in compact mode the framing ones.
+   */
+  private readFields(d: Draft, text?: string): HttpHeaders {
+    if (this.compact) {
+      d.head = internHead(text ?? latin1(this.buf, 0, this.bufLen));
+      return scanFieldLines(d.head, this.firstLineEnd, d.notes, framingField);
+    }
+    if (text !== undefined) return scanFieldLines(text, this.firstLineEnd, d.notes);
+    return scanFieldLines(latin1(this.buf, this.firstLineEnd, this.bufLen), 0, d.notes);
+  }
+
+  private finishHead(d: Draft, ts: number, text?: string): void {
+    d.headers = this.readFields(d, text);
     d.headerEndOffset = this.bufBase + this.bufLen;
     d.headersCompleteTs = ts;
     d.lastByteTs = ts;
@@ -737,7 +821,7 @@ export class HttpStreamParser {
   private emitPartial(d: Draft, end: number): void {
     if (d.headers === null) {
       // Cut inside the header block: keep the complete field lines, and still announce the request.
-      d.headers = parseFieldLines(splitLines(this.buf, this.firstLineEnd, this.bufLen, d.notes), d.notes);
+      d.headers = this.readFields(d);
       d.headerEndOffset = end;
       if (this.role === 'request') this.announce(d);
     }
@@ -748,6 +832,10 @@ export class HttpStreamParser {
     const headers = d.headers ?? [];
     const headerEndOffset = d.headerEndOffset < 0 ? end : d.headerEndOffset;
     const keepAlive = isKeepAlive(headers, d.version, d.framing);
+    if (this.compact) {
+      this.emitCompact(d, end, complete, headerEndOffset, keepAlive);
+      return;
+    }
     const body = { framing: d.framing, length: d.length, wireLength: end - headerEndOffset, chunks: d.chunks, hash: fnv1aHex(d.hash) };
     const notes = [...d.notes];
     // Two literals rather than a spread of a shared part: this runs once per message.
@@ -768,6 +856,26 @@ export class HttpStreamParser {
           body, firstByteTs: d.firstByteTs, headersCompleteTs: d.headersCompleteTs, lastByteTs: d.lastByteTs,
           damaged: d.damaged, missingBytes: d.missing, complete, keepAlive, notes,
         };
+    this.prevKeepAlive = keepAlive;
+    this.messages++;
+    if (this.draft === d) {
+      this.draft = null;
+      if (this.state !== 'stopped' && this.state !== 'resync') this.state = 'idle';
+    }
+    this.onMessage(msg);
+  }
+
+  private emitCompact(d: Draft, end: number, complete: boolean, headerEndOffset: number, keepAlive: boolean): void {
+    const parts = {
+      index: d.index, head: d.head, fieldsFrom: this.firstLineEnd, version: d.version,
+      trailers: d.trailers, offset: d.offset, headerEndOffset, endOffset: end,
+      body: compactBody(d.framing, d.length, end - headerEndOffset, d.chunks, d.hash),
+      firstByteTs: d.firstByteTs, headersCompleteTs: d.headersCompleteTs, lastByteTs: d.lastByteTs,
+      damaged: d.damaged, missingBytes: d.missing, complete, keepAlive, notes: d.notes,
+    };
+    const msg: HttpMessage = this.role === 'request'
+      ? new CompactRequest(parts, d.method, d.target)
+      : new CompactResponse(parts, d.status, d.reason, d.requestMethod, d.requestIndex);
     this.prevKeepAlive = keepAlive;
     this.messages++;
     if (this.draft === d) {

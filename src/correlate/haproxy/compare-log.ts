@@ -51,16 +51,27 @@ export function compareWithLog(inferred: readonly Verdict[], logLines: readonly 
     return line.kind === 'http' || line.kind === 'tcp' ? line : null;
   });
 
+  // Only lines of the same kind and client endpoint can pair: index the verdicts by that.
+  const key = (l: TrafficLine): string => `${l.kind} ${l.clientAddress} ${l.clientPort}`;
+  const byClient = new Map<string, number[]>();
+  parsed.forEach((p, vi) => {
+    if (p === null) return;
+    const k = key(p);
+    const list = byClient.get(k);
+    if (list) list.push(vi);
+    else byClient.set(k, [vi]);
+  });
+
   // Every acceptable pair, best first; then greedy assignment (each side used once).
   const pairs: { li: number; vi: number; cost: number }[] = [];
   logged.forEach((l, li) => {
-    parsed.forEach((p, vi) => {
-      if (p === null || p.kind !== l.kind || p.clientAddress !== l.clientAddress || p.clientPort !== l.clientPort) return;
+    for (const vi of byClient.get(key(l)) ?? []) {
+      const p = parsed[vi]!;
       const dt = Math.abs(p.acceptDate - l.acceptDate);
-      if (dt > window) return;
+      if (dt > window) continue;
       const sameRequest = l.kind === 'http' && p.kind === 'http' && p.requestLine === l.requestLine;
       pairs.push({ li, vi, cost: dt + (l.kind === 'http' && !sameRequest ? window + 1 : 0) });
-    });
+    }
   });
   pairs.sort((a, b) => a.cost - b.cost);
   const byLine = new Map<number, number>();

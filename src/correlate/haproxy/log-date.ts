@@ -17,8 +17,19 @@ export function parseLogDate(text: string, utcOffsetMinutes = 0): number | null 
   return Date.UTC(y, month, d, hh, mm, ss, ms) - utcOffsetMinutes * 60_000;
 }
 
+/** The last second formatted (log lines come in time order: most share it). */
+let cachedSecond = NaN;
+let cachedText = '';
+
 export function formatLogDate(epochMs: number, utcOffsetMinutes = 0): string {
-  const t = new Date(epochMs + utcOffsetMinutes * 60_000);
-  const p2 = (n: number): string => String(n).padStart(2, '0');
-  return `${p2(t.getUTCDate())}/${MONTHS[t.getUTCMonth()]}/${t.getUTCFullYear()}:${p2(t.getUTCHours())}:${p2(t.getUTCMinutes())}:${p2(t.getUTCSeconds())}.${String(t.getUTCMilliseconds()).padStart(3, '0')}`;
+  const local = epochMs + utcOffsetMinutes * 60_000;
+  const second = Math.floor(local / 1000);
+  if (second !== cachedSecond) {
+    const t = new Date(second * 1000);
+    const p2 = (n: number): string => String(n).padStart(2, '0');
+    cachedText = `${p2(t.getUTCDate())}/${MONTHS[t.getUTCMonth()]}/${t.getUTCFullYear()}:${p2(t.getUTCHours())}:${p2(t.getUTCMinutes())}:${p2(t.getUTCSeconds())}.`;
+    cachedSecond = second;
+  }
+  const ms = new Date(local).getUTCMilliseconds();
+  return cachedText + (ms < 10 ? `00${ms}` : ms < 100 ? `0${ms}` : String(ms));
 }

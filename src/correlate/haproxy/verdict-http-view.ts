@@ -6,6 +6,7 @@
 import type { HttpRequest, HttpResponse } from '../../app/http/index.js';
 import type { Exchange, Leg, Session } from '../model.js';
 import type { SessionLegs } from './verdict-session.js';
+import { finalResponseTo } from '../leg-util.js';
 
 export interface ExchangeView {
   exchange: Exchange;
@@ -22,10 +23,40 @@ export interface ExchangeView {
   failedAttempts: Leg[];
 }
 
+/** Views are asked for by the verdicts and by the drops of a session: computed once per session and legs. */
+const cache = new WeakMap<Session, { sl: SessionLegs; views: ExchangeView[] }>();
+
 export function exchangeViews(session: Session, sl: SessionLegs): ExchangeView[] {
+  const known = cache.get(session);
+  if (known !== undefined && known.sl.client === sl.client && sameServers(known.sl, sl)) return known.views;
+  const views = computeViews(session, sl);
+  cache.set(session, { sl, views });
+  return views;
+}
+
+function sameServers(a: SessionLegs, b: SessionLegs): boolean {
+  if (a.servers.length !== b.servers.length) return false;
+  for (let i = 0; i < a.servers.length; i++) if (a.servers[i]!.leg !== b.servers[i]!.leg || a.servers[i]!.ref !== b.servers[i]!.ref) return false;
+  return true;
+}
+
+/** A leg's requests by first-byte time (the first one with that time). */
+const byStart = new WeakMap<Leg, Map<number, HttpRequest>>();
+
+function requestAt(leg: Leg, ts: number): HttpRequest | undefined {
+  let m = byStart.get(leg);
+  if (m === undefined) {
+    m = new Map();
+    for (const r of leg.http?.requests ?? []) if (!m.has(r.firstByteTs)) m.set(r.firstByteTs, r);
+    byStart.set(leg, m);
+  }
+  return m.get(ts);
+}
+
+function computeViews(session: Session, sl: SessionLegs): ExchangeView[] {
   const requests = sl.client.http?.requests ?? [];
   return session.exchanges.map((exchange, i) => {
-    const clientRequest = requests.find((r) => r.firstByteTs === exchange.requestStart) ?? requests[i] ?? null;
+    const clientRequest = requestAt(sl.client, exchange.requestStart) ?? requests[i] ?? null;
     const clientResponse = clientRequest === null ? null : responseTo(sl.client, clientRequest);
     const next = session.exchanges[i + 1]?.requestStart ?? null;
     const windowStart = clientRequest?.firstByteTs ?? exchange.requestStart;
@@ -51,6 +82,9 @@ export function exchangeViews(session: Session, sl: SessionLegs): ExchangeView[]
 function findServerRequest(leg: Leg, ex: Exchange, clientRequest: HttpRequest | null): HttpRequest | null {
   const reqs = leg.http?.requests ?? [];
   if (ex.forwardedAt !== null) {
+    // The nearest in time: the one sent at forwardedAt when there is one (the first such).
+    const exact = requestAt(leg, ex.forwardedAt);
+    if (exact !== undefined) return exact;
     let best: HttpRequest | null = null;
     for (const r of reqs) if (best === null || Math.abs(r.firstByteTs - ex.forwardedAt) < Math.abs(best.firstByteTs - ex.forwardedAt)) best = r;
     return best;
@@ -60,5 +94,5 @@ function findServerRequest(leg: Leg, ex: Exchange, clientRequest: HttpRequest | 
 }
 
 export function responseTo(leg: Leg, req: HttpRequest): HttpResponse | null {
-  return leg.http?.responses.find((r) => !r.interim && r.requestIndex === req.index) ?? null;
+  return finalResponseTo(leg, req);
 }

@@ -31,7 +31,7 @@ import { resolveNames, type VerdictNames } from './verdict-names.js';
 import { sessionLegs } from './verdict-session.js';
 import { headerValue } from '../../app/http/headers.js';
 
-export function inferHttpVerdicts(session: Session, legs: Map<string, Leg>, cfg?: HaproxyConfig): ExchangeVerdict[] {
+export function inferHttpVerdicts(session: Session, legs: ReadonlyMap<string, Leg>, cfg?: HaproxyConfig): ExchangeVerdict[] {
   const sl = sessionLegs(session, legs);
   const client = sl.client;
   const out: ExchangeVerdict[] = [];

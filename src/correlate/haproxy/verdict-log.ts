@@ -27,30 +27,32 @@ export interface LineBase {
   retries: number;
 }
 
-function common(b: LineBase): Omit<TcpLogFields, 'kind' | 'timers'> {
-  return {
-    syslog: null, clientAddress: b.clientAddress, clientPort: b.clientPort, acceptDate: b.date, utcOffsetMinutes: 0,
+export function tcpLine(b: LineBase, timers: TcpLogFields['timers']): string {
+  return formatTcpLog({
+    kind: 'tcp', timers, syslog: null, clientAddress: b.clientAddress, clientPort: b.clientPort, acceptDate: b.date, utcOffsetMinutes: 0,
     frontend: b.names.frontend, frontendSsl: false, backend: b.names.backend, server: b.names.server, logasap: false,
     bytesRead: b.bytesRead, bytesReadPartial: false, termination: b.termination,
     actconn: 1, feconn: 1, beconn: 0, srvConn: 0, retries: b.retries, redispatched: false, srvQueue: 0, backendQueue: 0,
-  };
-}
-
-export function tcpLine(b: LineBase, timers: TcpLogFields['timers']): string {
-  return formatTcpLog({ ...common(b), kind: 'tcp', timers });
+  });
 }
 
 export function httpLine(
   b: LineBase, timers: HttpLogFields['timers'], status: number, requestLine: string, requestHeaders: string[] | null,
 ): string {
+  // One literal (no spread of shared fields): this runs once per exchange.
   return formatHttpLog({
-    ...common(b), kind: 'http', timers, status, capturedRequestCookie: '-', capturedResponseCookie: '-',
+    kind: 'http', timers, status, capturedRequestCookie: '-', capturedResponseCookie: '-',
     requestHeaders, responseHeaders: null, requestLine: encodeLogText(requestLine), requestLineTruncated: false,
+    syslog: null, clientAddress: b.clientAddress, clientPort: b.clientPort, acceptDate: b.date, utcOffsetMinutes: 0,
+    frontend: b.names.frontend, frontendSsl: false, backend: b.names.backend, server: b.names.server, logasap: false,
+    bytesRead: b.bytesRead, bytesReadPartial: false, termination: b.termination,
+    actconn: 1, feconn: 1, beconn: 0, srvConn: 0, retries: b.retries, redispatched: false, srvQueue: 0, backendQueue: 0,
   });
 }
 
 /** HAProxy writes '"', '#', control and non-ASCII bytes of the request line as #XX. */
 export function encodeLogText(s: string): string {
+  if (!NEEDS_ENCODING.test(s)) return s;
   let out = '';
   for (const ch of s) {
     const c = ch.charCodeAt(0);
@@ -58,3 +60,5 @@ export function encodeLogText(s: string): string {
   }
   return out;
 }
+
+const NEEDS_ENCODING = /[^\x20-\x7e]|["#]/;

@@ -22,7 +22,7 @@ import { resolveNames } from './verdict-names.js';
 import { sessionLegs, timeoutsOf } from './verdict-session.js';
 import { proxyInitiatedClose } from './verdict-timeout.js';
 
-export function inferTcpVerdict(session: Session, legs: Map<string, Leg>, cfg?: HaproxyConfig): TcpVerdict {
+export function inferTcpVerdict(session: Session, legs: ReadonlyMap<string, Leg>, cfg?: HaproxyConfig): TcpVerdict {
   const { client, servers } = sessionLegs(session, legs);
   const attempts = servers.map((s) => s.leg);
   const connected = attempts.find((l) => l.synAckTs !== null) ?? null;

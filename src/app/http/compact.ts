@@ -1,0 +1,268 @@
+/**
+ * Compact messages: what `HttpStreamParser` emits with `compact: true`. Same fields and values
+ * as the plain objects of the default mode, but built for consumers that keep many messages
+ * alive for a while (the correlate stage, pairing legs as connections complete):
+ *  - the header block is kept as ONE latin1 string, interned (identical blocks, the common case
+ *    under load, share it); the header list is decoded from it when `headers` is first read, and
+ *    that list is shared by every message with the same block (read-only!);
+ *  - the start line, header byte count and body offset are derived, not stored;
+ *  - bodies without content share one frozen object.
+ */
+import { fnv1aHex, FNV1A_INIT } from './fnv1a.js';
+import { scanFieldLines } from './head-block.js';
+import type { BodyFraming, HttpBody, HttpHeaders, HttpNote, HttpRequest, HttpResponse } from './types.js';
+
+const EMPTY_HEADERS: HttpHeaders = Object.freeze([]) as unknown as HttpHeaders;
+const EMPTY_NOTES: HttpNote[] = Object.freeze([]) as unknown as HttpNote[];
+const EMPTY_CHUNKS: number[] = Object.freeze([]) as unknown as number[];
+
+// ---------------------------------------------------------------- interning
+
+/** Bounded: when full it starts over (old strings stay valid, they are just no longer shared). */
+const MAX_INTERNED = 16384;
+let heads = new Map<string, string>();
+/** Decoded header lists by block text (keys are interned blocks). */
+let lists = new Map<string, HttpHeaders>();
+
+/** The one copy of this header block text kept by compact messages. */
+export function internHead(text: string): string {
+  const known = heads.get(text);
+  if (known !== undefined) return known;
+  if (heads.size >= MAX_INTERNED) heads = new Map();
+  heads.set(text, text);
+  return text;
+}
+
+/** The header fields of a block (start line excluded), decoded once per distinct block. */
+function headersOfBlock(head: string, fieldsFrom: number): HttpHeaders {
+  let h = lists.get(head);
+  if (h === undefined) {
+    h = scanFieldLines(head, fieldsFrom, new Set());
+    if (lists.size >= MAX_INTERNED) lists = new Map();
+    lists.set(head, h);
+  }
+  return h;
+}
+
+// ---------------------------------------------------------------- bodies
+
+class CompactBody implements HttpBody {
+  readonly framing: BodyFraming;
+  readonly length: number;
+  readonly wireLength: number;
+  readonly chunks: number[];
+  /** The FNV-1a state as a signed 32-bit value (kept small-integer). */
+  readonly hashBits: number;
+  private hex: string | null = null;
+
+  constructor(framing: BodyFraming, length: number, wireLength: number, chunks: number[], hashBits: number) {
+    this.framing = framing;
+    this.length = length;
+    this.wireLength = wireLength;
+    this.chunks = chunks;
+    this.hashBits = hashBits;
+  }
+
+  get hash(): string {
+    return (this.hex ??= fnv1aHex(this.hashBits >>> 0));
+  }
+}
+
+const NO_BODY: HttpBody = Object.freeze({ framing: 'none', length: 0, wireLength: 0, chunks: EMPTY_CHUNKS, hash: fnv1aHex(FNV1A_INIT) });
+
+/** Bodies without chunk sizes, by hash: the same response body sent again shares one (immutable) descriptor. */
+let bodies = new Map<number, CompactBody>();
+
+export function compactBody(framing: BodyFraming, length: number, wireLength: number, chunks: number[], hashState: number): HttpBody {
+  if (framing === 'none' && length === 0 && wireLength === 0 && chunks.length === 0 && hashState === FNV1A_INIT) return NO_BODY;
+  const bits = hashState | 0;
+  if (chunks.length > 0) return new CompactBody(framing, length, wireLength, chunks, bits);
+  const known = bodies.get(bits);
+  if (known !== undefined && known.framing === framing && known.length === length && known.wireLength === wireLength) return known;
+  const b = new CompactBody(framing, length, wireLength, EMPTY_CHUNKS, bits);
+  if (known === undefined) {
+    if (bodies.size >= MAX_INTERNED) bodies = new Map();
+    bodies.set(bits, b);
+  }
+  return b;
+}
+
+// ---------------------------------------------------------------- messages
+
+/** Everything a compact message is built from (the parser's draft, at emit). */
+export interface CompactParts {
+  index: number;
+  /** The header block as received: start line, fields, blank line (cut short when the message is). */
+  head: string;
+  /** Where the fields start in `head`: just after the start line's LF. */
+  fieldsFrom: number;
+  version: string;
+  trailers: HttpHeaders;
+  offset: number;
+  headerEndOffset: number;
+  endOffset: number;
+  body: HttpBody;
+  firstByteTs: number;
+  headersCompleteTs: number;
+  lastByteTs: number;
+  damaged: boolean;
+  missingBytes: number;
+  complete: boolean;
+  keepAlive: boolean;
+  notes: Set<HttpNote>;
+}
+
+const DAMAGED = 1;
+const COMPLETE = 2;
+const KEEP_ALIVE = 4;
+const INTERIM = 8;
+
+/** What few messages have: trailer fields, notes. */
+interface Rare {
+  trailers: HttpHeaders;
+  notes: HttpNote[];
+}
+
+abstract class CompactMessage {
+  readonly index: number;
+  readonly head: string;
+  readonly fieldsFrom: number;
+  readonly version: string;
+  readonly offset: number;
+  readonly headerEndOffset: number;
+  readonly endOffset: number;
+  readonly body: HttpBody;
+  readonly firstByteTs: number;
+  readonly headersCompleteTs: number;
+  readonly lastByteTs: number;
+  readonly missingBytes: number;
+  protected readonly bits: number;
+  private readonly rare: Rare | null;
+
+  constructor(p: CompactParts, interim: boolean) {
+    this.index = p.index;
+    this.head = p.head;
+    this.fieldsFrom = p.fieldsFrom;
+    this.version = p.version;
+    this.offset = p.offset;
+    this.headerEndOffset = p.headerEndOffset;
+    this.endOffset = p.endOffset;
+    this.body = p.body;
+    this.firstByteTs = p.firstByteTs;
+    this.headersCompleteTs = p.headersCompleteTs;
+    this.lastByteTs = p.lastByteTs;
+    this.missingBytes = p.missingBytes;
+    this.bits = (p.damaged ? DAMAGED : 0) | (p.complete ? COMPLETE : 0) | (p.keepAlive ? KEEP_ALIVE : 0) | (interim ? INTERIM : 0);
+    this.rare = p.trailers.length === 0 && p.notes.size === 0 ? null
+      : { trailers: p.trailers.length === 0 ? EMPTY_HEADERS : p.trailers, notes: p.notes.size === 0 ? EMPTY_NOTES : [...p.notes] };
+  }
+
+  get damaged(): boolean {
+    return (this.bits & DAMAGED) !== 0;
+  }
+
+  get complete(): boolean {
+    return (this.bits & COMPLETE) !== 0;
+  }
+
+  get keepAlive(): boolean {
+    return (this.bits & KEEP_ALIVE) !== 0;
+  }
+
+  get trailers(): HttpHeaders {
+    return this.rare?.trailers ?? EMPTY_HEADERS;
+  }
+
+  get notes(): HttpNote[] {
+    return this.rare?.notes ?? EMPTY_NOTES;
+  }
+
+  /** Length of the start line in `head`, without its line ending. */
+  get startLineLength(): number {
+    const lf = this.fieldsFrom - 1;
+    return lf > 0 && this.head.charCodeAt(lf - 1) === 0x0d ? lf - 1 : lf;
+  }
+
+  get startLine(): string {
+    return this.head.slice(0, this.startLineLength);
+  }
+
+  /** Decoded on first use, shared by messages with the same header block: never modify it. */
+  get headers(): HttpHeaders {
+    return this.fieldsFrom >= this.head.length ? EMPTY_HEADERS : headersOfBlock(this.head, this.fieldsFrom);
+  }
+
+  get headerBytes(): number {
+    return this.headerEndOffset - this.offset;
+  }
+
+  get bodyOffset(): number {
+    return this.headerEndOffset;
+  }
+
+  /** The same message as a plain object (what the default mode emits): for tests and printing. */
+  toPlain(): HttpRequest | HttpResponse {
+    const base = {
+      index: this.index, startLine: this.startLine, version: this.version, headers: this.headers.map(([n, v]): [string, string] => [n, v]),
+      trailers: this.trailers.map(([n, v]): [string, string] => [n, v]), headerBytes: this.headerBytes, offset: this.offset,
+      headerEndOffset: this.headerEndOffset, bodyOffset: this.bodyOffset, endOffset: this.endOffset,
+      body: { framing: this.body.framing, length: this.body.length, wireLength: this.body.wireLength, chunks: [...this.body.chunks], hash: this.body.hash },
+      firstByteTs: this.firstByteTs, headersCompleteTs: this.headersCompleteTs, lastByteTs: this.lastByteTs,
+      damaged: this.damaged, missingBytes: this.missingBytes, complete: this.complete, keepAlive: this.keepAlive, notes: [...this.notes],
+    };
+    if (this instanceof CompactRequest) return { kind: 'request', method: this.method, target: this.target, ...base };
+    const r = this as unknown as CompactResponse;
+    return { kind: 'response', status: r.status, reason: r.reason, interim: r.interim, requestMethod: r.requestMethod, requestIndex: r.requestIndex, ...base };
+  }
+}
+
+export class CompactRequest extends CompactMessage implements HttpRequest {
+  readonly method: string;
+  readonly target: string;
+
+  constructor(p: CompactParts, method: string, target: string) {
+    super(p, false);
+    this.method = method;
+    this.target = target;
+  }
+
+  get kind(): 'request' {
+    return 'request';
+  }
+}
+
+export class CompactResponse extends CompactMessage implements HttpResponse {
+  readonly status: number;
+  readonly reason: string;
+  readonly requestMethod: string | null;
+  readonly requestIndex: number | null;
+
+  constructor(p: CompactParts, status: number, reason: string, requestMethod: string | null, requestIndex: number | null) {
+    super(p, status >= 100 && status < 200 && status !== 101);
+    this.status = status;
+    this.reason = reason;
+    this.requestMethod = requestMethod;
+    this.requestIndex = requestIndex;
+  }
+
+  get kind(): 'response' {
+    return 'response';
+  }
+
+  get interim(): boolean {
+    return (this.bits & INTERIM) !== 0;
+  }
+}
+
+/** Common short strings of start lines, shared rather than kept once per message. */
+const COMMON = new Map<string, string>();
+for (const s of ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE', 'HTTP/1.1', 'HTTP/1.0', 'OK', '/']) COMMON.set(s, s);
+
+export function common(s: string): string {
+  return COMMON.get(s) ?? s;
+}
+
+/** The header block text of a compact message (the key of everything memoised per block), else undefined. */
+export function headText(m: object): string | undefined {
+  return m instanceof CompactMessage ? m.head : undefined;
+}

@@ -1,0 +1,81 @@
+/**
+ * `proxytrace tui`: analyze the captures (keeping the legs, for the bytes and the ladder), then
+ * browse the sessions full-screen (src/tui). Needs a terminal on stdin and stdout.
+ */
+import fs from 'node:fs';
+import { compareWithLog, verdictsOf } from '../correlate/haproxy/compare-log.js';
+import { formatDiagnostic, parseHaproxyConfig, type HaproxyConfig } from '../correlate/haproxy/config.js';
+import { parseHaproxyLogLine } from '../correlate/haproxy/log-line.js';
+import { EXIT, ProxytraceError, type ExitCode } from '../errors.js';
+import { analyze } from '../pipeline.js';
+import { escapeInline } from '../report/escape.js';
+import { Progress } from '../report/progress.js';
+import { reportInputErrors } from './input-notes.js';
+import { reportError } from './run-action.js';
+
+export interface TuiCommandOptions {
+  proxy?: string[];
+  haproxyCfg?: string;
+  haproxyLog?: string;
+  filter?: string;
+}
+
+function readText(file: string, what: string): string {
+  try {
+    return fs.readFileSync(file, 'latin1');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw new ProxytraceError(`${file}: cannot read the ${what} (${code})`, EXIT.open);
+  }
+}
+
+export async function tuiCommand(files: string[], opts: TuiCommandOptions): Promise<ExitCode> {
+  if (!process.stdin.isTTY || !process.stdout.isTTY) {
+    throw new ProxytraceError('tui needs a terminal on stdin and stdout (use `analyze` for text or JSON)', EXIT.usage);
+  }
+  if (files.includes('-')) throw new ProxytraceError('tui reads the keyboard on stdin: it cannot read a capture from "-"', EXIT.usage);
+
+  let cfg: HaproxyConfig | undefined;
+  if (opts.haproxyCfg !== undefined) {
+    cfg = parseHaproxyConfig(readText(opts.haproxyCfg, 'HAProxy configuration'), opts.haproxyCfg);
+    for (const d of cfg.diagnostics) if (d.severity === 'error') process.stderr.write(`proxytrace: ${escapeInline(formatDiagnostic(d))}\n`);
+  }
+  const logLines = opts.haproxyLog !== undefined
+    ? readText(opts.haproxyLog, 'HAProxy log').split('\n').filter((l) => l.trim() !== '').map((l) => parseHaproxyLogLine(l))
+    : undefined;
+
+  const progress = Progress.enabled(false) ? new Progress(process.stderr) : null;
+  const r = await analyze({
+    files,
+    keepLegs: true,
+    ...(opts.proxy && opts.proxy.length > 0 ? { proxies: opts.proxy } : {}),
+    ...(cfg ? { haproxyConfig: cfg } : {}),
+    ...(progress ? { onChunk: (caps) => progress.update(caps) } : {}),
+  });
+  progress?.done();
+
+  // ink decides when it is imported whether it runs in CI (then it only prints the last frame);
+  // a full-screen UI on a terminal is interactive wherever it runs.
+  delete process.env['CI'];
+  delete process.env['CONTINUOUS_INTEGRATION'];
+  // React's production build (checked when React loads): the development one is several times slower.
+  process.env['NODE_ENV'] ??= 'production';
+  const [{ runTui }, { SessionStore }, { indexComparisons }] = await Promise.all([
+    import('../tui/run-tui.js'),
+    import('../tui/session-store.js'),
+    import('../tui/verdict-view.js'),
+  ]);
+  const store = new SessionStore(r.sessions, r.legs);
+  if (logLines) store.setLogComparison(indexComparisons(compareWithLog(verdictsOf(r.sessions), logLines).lines));
+  const faults = r.pipeline.errors.length;
+  if (faults > 0) store.setNotice(`${faults} input fault(s): printed on exit`);
+
+  await runTui(store, {
+    title: files.join(' '),
+    ...(opts.filter !== undefined ? { initialFilter: opts.filter } : {}),
+    onCrash: (e) => {
+      reportError(e);
+    },
+  });
+  return reportInputErrors(r.pipeline.errors) ?? EXIT.ok;
+}

@@ -1,0 +1,119 @@
+/**
+ * `proxytrace live` through the command line without root: usage errors, and `live -r -` fed
+ * committed captures on stdin (what `tcpdump -U -w - | proxytrace live -r -` does), which must
+ * report exactly what `analyze` reports on the same file, and write it back with -w unchanged.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { test } from 'node:test';
+import { oneErrorLine, runCli } from './helpers/cli.js';
+import { ROOT } from './helpers/tools.js';
+
+const scenario = (name: string): { pcap: string; cfg: string } => ({
+  pcap: path.join(ROOT, 'captures', name, 'capture.pcap'),
+  cfg: path.join(ROOT, 'captures', name, 'haproxy.cfg'),
+});
+
+function tmpDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'proxytrace-live-cli-'));
+}
+
+test('live: usage errors are one line, exit 2', () => {
+  for (const [args, re] of [
+    [['live'], /exactly one input: -i INTERFACE .* or -r FILE/],
+    [['live', '-i', 'lo', '-r', '-'], /exactly one input/],
+    [['live', '-r', '-', '-f', 'tcp'], /-f applies to live capture/],
+    [['live', '-r', '-', '--duration', 'soon'], /--duration takes seconds > 0, not "soon"/],
+    [['live', '-r', '-', '--duration', '0'], /--duration takes seconds > 0/],
+    [['live', '-r', '-', '--count', '1.5'], /--count takes a number of packets > 0/],
+  ] as const) {
+    const r = runCli(args);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(oneErrorLine(r.stderr), re);
+  }
+});
+
+test('live --help says how timestamps are made, what permission and what build it needs', () => {
+  const r = runCli(['live', '--help']);
+  assert.equal(r.status, 0);
+  assert.match(r.out, /process\.hrtime\.bigint\(\)/);
+  assert.match(r.out, /Date\.now\(\)/);
+  assert.match(r.out, /setcap cap_net_raw,cap_net_admin=eip/);
+  assert.match(r.out, /npm rebuild cap/);
+  assert.match(r.out, /65535/);
+  assert.match(r.out, /5 live capture could not start/);
+});
+
+for (const name of ['http-roundrobin', 'tcp-timeout-server', 'failures']) {
+  test(`live -r - (${name} on stdin): the same sessions as analyze, text and --ndjson`, () => {
+    const { pcap, cfg } = scenario(name);
+    const input = fs.readFileSync(pcap);
+    const nd = runCli(['live', '-r', '-', '--ndjson', '--haproxy-cfg', cfg], { input });
+    assert.equal(nd.status, 0, nd.stderr);
+    const ref = runCli(['analyze', pcap, '--ndjson', '--haproxy-cfg', cfg]);
+    assert.equal(ref.status, 0, ref.stderr);
+    assert.ok(ref.out.length > 0);
+    assert.equal(nd.out, ref.out, 'stdout is exactly analyze --ndjson');
+    const total = (JSON.parse(runCli(['conns', pcap, '--json']).out) as { captures: { packets: number }[] }).captures[0]!.packets;
+    assert.match(nd.stderr, new RegExp(`^proxytrace: capture: ${total} packets in [\\d.]+ s; end of input$`, 'm'));
+    assert.match(nd.stderr, /^proxytrace: sessions: \d+, requests: \d+/m);
+
+    const text = runCli(['live', '-r', '-', '--haproxy-cfg', cfg], { input });
+    assert.equal(text.status, 0, text.stderr);
+    const refText = runCli(['analyze', pcap, '--haproxy-cfg', cfg]);
+    const [body, last] = [text.out.slice(0, text.out.lastIndexOf('capture: ')), text.out.slice(text.out.lastIndexOf('capture: '))];
+    assert.equal(body, refText.out);
+    assert.match(last, new RegExp(`^capture: ${total} packets in [\\d.]+ s; end of input\\n$`));
+  });
+}
+
+test('live -r - -w FILE: the file holds the input\'s records unchanged; gzip on stdin works too', () => {
+  const dir = tmpDir();
+  try {
+    const { pcap } = scenario('http-roundrobin');
+    const input = fs.readFileSync(pcap);
+    const out = path.join(dir, 'copy.pcap');
+    const r = runCli(['live', '-r', '-', '-w', out], { input: zlib.gzipSync(input) });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.out, /written to .*copy\.pcap\n$/);
+    const copy = fs.readFileSync(out);
+    assert.equal(copy.readUInt32LE(0), 0xa1b2c3d4);
+    assert.equal(copy.readUInt32LE(20), input.readUInt32LE(20), 'link type');
+    assert.ok(copy.subarray(24).equals(input.subarray(24)), 'every record byte for byte');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('live -r - --count N stops after N packets and analyzes those', () => {
+  const { pcap } = scenario('http-roundrobin');
+  const r = runCli(['live', '-r', '-', '--count', '25', '--ndjson'], { input: fs.readFileSync(pcap) });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /^proxytrace: capture: 25 packets in [\d.]+ s; packet count reached$/m);
+});
+
+test('live -r -: a truncated stream reports what came before, then one error line, exit 4', () => {
+  const { pcap } = scenario('tcp-timeout-server');
+  const input = fs.readFileSync(pcap);
+  const r = runCli(['live', '-r', '-', '--ndjson'], { input: input.subarray(0, input.length - 10) });
+  assert.equal(r.status, 4, r.stderr);
+  const lines = r.stderr.trim().split('\n');
+  assert.match(lines.at(-1)!, /^proxytrace: -: at byte offset \d+: truncated record/);
+  assert.match(r.stderr, /capture: 39 packets/);
+  assert.equal(r.out.trim().split('\n').length, 1, 'the session is still reported');
+});
+
+test('live -w into a directory that does not exist: one line, exit 5, nothing read', () => {
+  const r = runCli(['live', '-r', '-', '-w', '/nonexistent-dir/x.pcap'], { input: fs.readFileSync(scenario('http-roundrobin').pcap) });
+  assert.equal(r.status, 5);
+  assert.equal(oneErrorLine(r.stderr), 'proxytrace: /nonexistent-dir/x.pcap: cannot create the capture file (ENOENT)');
+});
+
+test('live -r with a missing file: exit 3', () => {
+  const r = runCli(['live', '-r', '/nonexistent-dir/x.pcap']);
+  assert.equal(r.status, 3);
+  assert.match(oneErrorLine(r.stderr), /x\.pcap: cannot open: no such file/);
+});
