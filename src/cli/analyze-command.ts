@@ -1,12 +1,10 @@
-import fs from 'node:fs';
-import { EXIT, ProxytraceError, type ExitCode } from '../errors.js';
-import { parseHaproxyConfig, formatDiagnostic, type HaproxyConfig } from '../correlate/haproxy/config.js';
+import { loadHaproxyConfig, loadHaproxyLog } from './haproxy-inputs.js';
+import { EXIT, type ExitCode } from '../errors.js';
 import { compareWithLog, formatDifferences, type LogComparison, type Verdict } from '../correlate/haproxy/compare-log.js';
-import { parseHaproxyLogLine, type HaproxyLogLine } from '../correlate/haproxy/log-line.js';
 import { analyze } from '../pipeline.js';
 import type { Session } from '../correlate/model.js';
 import { ANALYZE_FORMAT_VERSION, asciiJson, proxyJson, serverOnlyJson, sessionJsonText } from '../report/analyze-json.js';
-import { sessionText, SummaryCounts } from '../report/analyze-text.js';
+import { serverOnlyText, sessionText, SummaryCounts } from '../report/analyze-text.js';
 import { captureJson } from '../report/connection-json.js';
 import { escapeInline } from '../report/escape.js';
 import { Progress } from '../report/progress.js';
@@ -24,25 +22,6 @@ export interface AnalyzeCommandOptions {
   ledger?: boolean;
 }
 
-function readText(file: string, what: string): string {
-  try {
-    return fs.readFileSync(file, 'latin1');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    throw new ProxytraceError(`${file}: cannot read the ${what} (${code})`, EXIT.open);
-  }
-}
-
-function loadConfig(file: string): HaproxyConfig {
-  const cfg = parseHaproxyConfig(readText(file, 'HAProxy configuration'), file);
-  for (const d of cfg.diagnostics) if (d.severity === 'error') process.stderr.write(`proxytrace: ${escapeInline(formatDiagnostic(d))}\n`);
-  return cfg;
-}
-
-function loadLog(file: string): HaproxyLogLine[] {
-  return readText(file, 'HAProxy log').split('\n').filter((l) => l.trim() !== '').map((l) => parseHaproxyLogLine(l));
-}
-
 /** Text that may hold a non-ASCII character from a configuration name: the writer takes ASCII only. */
 const ascii = (t: string): string => (/[^\x00-\x7f]/.test(t) ? t.replace(/[^\x00-\x7f]/g, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`) : t);
 
@@ -54,8 +33,8 @@ const ascii = (t: string): string => (/[^\x00-\x7f]/.test(t) ? t.replace(/[^\x00
  */
 export async function analyzeCommand(files: string[], opts: AnalyzeCommandOptions): Promise<ExitCode> {
   const machine = opts.json === true || opts.ndjson === true;
-  const cfg = opts.haproxyCfg !== undefined ? loadConfig(opts.haproxyCfg) : undefined;
-  const logLines = opts.haproxyLog !== undefined ? loadLog(opts.haproxyLog) : undefined;
+  const cfg = opts.haproxyCfg !== undefined ? loadHaproxyConfig(opts.haproxyCfg) : undefined;
+  const logLines = opts.haproxyLog !== undefined ? loadHaproxyLog(opts.haproxyLog) : undefined;
   const progress = Progress.enabled(machine) ? new Progress(process.stderr) : null;
   const t0 = performance.now();
   const out = opts.ndjson
@@ -113,13 +92,7 @@ export async function analyzeCommand(files: string[], opts: AnalyzeCommandOption
     await writeOut(`${sessions > 0 ? '\n' : ''}],${asciiJson(JSON.stringify(tail)).slice(1)}\n`);
   } else {
     let text = '';
-    const checks = r.serverOnlyConnections.filter((c) => c.kind === 'health-check');
-    if (checks.length > 0) {
-      text += `health checks: ${checks.length} (${[...new Set(checks.map((c) => `${c.server}${c.request ? ` "${escapeInline(c.request)}"` : ''}`))].join(', ')})\n`;
-    }
-    for (const c of r.serverOnlyConnections.filter((x) => x.kind !== 'health-check')) {
-      text += `server connection with no client: ${c.source} -> ${c.server}${c.request ? ` "${escapeInline(c.request)}"` : ''}\n`;
-    }
+    text += serverOnlyText(r.serverOnlyConnections);
     text += summary.text(r.proxies, r.serverOnlyConnections);
     if (comparison) text += comparisonText(comparison);
     text += statsNotes(r.pipeline.stats);

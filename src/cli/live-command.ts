@@ -1,3 +1,4 @@
+import { loadHaproxyConfig } from './haproxy-inputs.js';
 /**
  * `proxytrace live`: capture (an interface with libpcap through `cap`, or a pcap stream on stdin
  * with `-r -`) until Ctrl-C, --duration or --count, then analyze what was captured and print the
@@ -20,13 +21,12 @@ import { LiveSource } from '../capture/live-source.js';
 import { openCapture } from '../capture/open-capture.js';
 import { linkTypeName } from '../capture/link-types.js';
 import type { PacketRecord, PacketSource } from '../capture/packet-record.js';
-import { parseHaproxyConfig, formatDiagnostic, type HaproxyConfig } from '../correlate/haproxy/config.js';
 import type { ProxyInfo, ServerOnlyConnection, Session } from '../correlate/model.js';
 import { isSupportedLinkType } from '../decode/decode-frame.js';
-import { EXIT, LiveCaptureError, ProxytraceError, UsageError, type CaptureError, type ExitCode } from '../errors.js';
+import { EXIT, LiveCaptureError, UsageError, type CaptureError, type ExitCode } from '../errors.js';
 import { analyze, type DecodeStats } from '../pipeline.js';
 import { sessionJsonText } from '../report/analyze-json.js';
-import { sessionText, SummaryCounts } from '../report/analyze-text.js';
+import { serverOnlyText, sessionText, SummaryCounts } from '../report/analyze-text.js';
 import { escapeInline } from '../report/escape.js';
 import { reportInputErrors, statsNotes } from './input-notes.js';
 import { StreamWriter, writeOut } from './output.js';
@@ -111,13 +111,7 @@ class TextReporter implements SessionReporter {
   async finish(r: LiveSummary): Promise<void> {
     this.out.flush();
     let text = '';
-    const checks = r.serverOnlyConnections.filter((c) => c.kind === 'health-check');
-    if (checks.length > 0) {
-      text += `health checks: ${checks.length} (${[...new Set(checks.map((c) => `${c.server}${c.request ? ` "${escapeInline(c.request)}"` : ''}`))].join(', ')})\n`;
-    }
-    for (const c of r.serverOnlyConnections.filter((x) => x.kind !== 'health-check')) {
-      text += `server connection with no client: ${c.source} -> ${c.server}${c.request ? ` "${escapeInline(c.request)}"` : ''}\n`;
-    }
+    text += serverOnlyText(r.serverOnlyConnections);
     text += this.counts.text(r.proxies, r.serverOnlyConnections);
     text += statsNotes(r.stats);
     text += `capture: ${r.captureLine}\n`;
@@ -176,18 +170,6 @@ function parseOptions(o: LiveCommandOptions): ParsedOptions {
     if (!/^\s*\d+\s*$/.test(o.count) || !(count > 0)) throw new UsageError(`--count takes a number of packets > 0, not ${JSON.stringify(o.count)}`);
   }
   return { device: o.interface ?? null, read: o.read ?? null, filter: o.filter ?? '', duration, count };
-}
-
-function loadConfig(file: string): HaproxyConfig {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'latin1');
-  } catch (e) {
-    throw new ProxytraceError(`${file}: cannot read the HAProxy configuration (${(e as NodeJS.ErrnoException).code ?? 'error'})`, EXIT.open);
-  }
-  const cfg = parseHaproxyConfig(text, file);
-  for (const d of cfg.diagnostics) if (d.severity === 'error') process.stderr.write(`proxytrace: ${escapeInline(formatDiagnostic(d))}\n`);
-  return cfg;
 }
 
 /** Where the capture goes: the -w file, or a temporary spool removed at the end. */
@@ -253,7 +235,7 @@ const READ_GRACE_MS = 2000;
 
 export async function liveCommand(o: LiveCommandOptions): Promise<ExitCode> {
   const opts = parseOptions(o);
-  const cfg = o.haproxyCfg !== undefined ? loadConfig(o.haproxyCfg) : undefined;
+  const cfg = o.haproxyCfg !== undefined ? loadHaproxyConfig(o.haproxyCfg) : undefined;
   const reporter: SessionReporter = o.ndjson ? new NdjsonReporter() : new TextReporter();
 
   // Open the input first: its errors (permission, interface, filter, stdin) come before any file is made.

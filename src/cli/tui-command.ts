@@ -1,14 +1,12 @@
+import { loadHaproxyConfig, loadHaproxyLog } from './haproxy-inputs.js';
 /**
  * `proxytrace tui`: analyze the captures (keeping the legs, for the bytes and the ladder), then
  * browse the sessions full-screen (src/tui). Needs a terminal on stdin and stdout.
  */
-import fs from 'node:fs';
 import { compareWithLog, verdictsOf } from '../correlate/haproxy/compare-log.js';
-import { formatDiagnostic, parseHaproxyConfig, type HaproxyConfig } from '../correlate/haproxy/config.js';
-import { parseHaproxyLogLine } from '../correlate/haproxy/log-line.js';
+import type { HaproxyConfig } from '../correlate/haproxy/config.js';
 import { EXIT, ProxytraceError, type ExitCode } from '../errors.js';
 import { analyze } from '../pipeline.js';
-import { escapeInline } from '../report/escape.js';
 import { Progress } from '../report/progress.js';
 import { reportInputErrors } from './input-notes.js';
 import { reportError } from './run-action.js';
@@ -20,15 +18,6 @@ export interface TuiCommandOptions {
   filter?: string;
 }
 
-function readText(file: string, what: string): string {
-  try {
-    return fs.readFileSync(file, 'latin1');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    throw new ProxytraceError(`${file}: cannot read the ${what} (${code})`, EXIT.open);
-  }
-}
-
 export async function tuiCommand(files: string[], opts: TuiCommandOptions): Promise<ExitCode> {
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
     throw new ProxytraceError('tui needs a terminal on stdin and stdout (use `analyze` for text or JSON)', EXIT.usage);
@@ -37,11 +26,10 @@ export async function tuiCommand(files: string[], opts: TuiCommandOptions): Prom
 
   let cfg: HaproxyConfig | undefined;
   if (opts.haproxyCfg !== undefined) {
-    cfg = parseHaproxyConfig(readText(opts.haproxyCfg, 'HAProxy configuration'), opts.haproxyCfg);
-    for (const d of cfg.diagnostics) if (d.severity === 'error') process.stderr.write(`proxytrace: ${escapeInline(formatDiagnostic(d))}\n`);
+    cfg = loadHaproxyConfig(opts.haproxyCfg);
   }
   const logLines = opts.haproxyLog !== undefined
-    ? readText(opts.haproxyLog, 'HAProxy log').split('\n').filter((l) => l.trim() !== '').map((l) => parseHaproxyLogLine(l))
+    ? loadHaproxyLog(opts.haproxyLog)
     : undefined;
 
   const progress = Progress.enabled(false) ? new Progress(process.stderr) : null;

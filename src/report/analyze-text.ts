@@ -110,3 +110,16 @@ export class SummaryCounts {
     return lines.join('\n') + '\n';
   }
 }
+
+/** Server connections with no client: health checks in one line, the others one line each. */
+export function serverOnlyText(serverOnly: readonly ServerOnlyConnection[]): string {
+  let text = '';
+  const checks = serverOnly.filter((c) => c.kind === 'health-check');
+  if (checks.length > 0) {
+    text += `health checks: ${checks.length} (${[...new Set(checks.map((c) => `${c.server}${c.request ? ` "${escapeInline(c.request)}"` : ''}`))].join(', ')})\n`;
+  }
+  for (const c of serverOnly.filter((x) => x.kind !== 'health-check')) {
+    text += `server connection with no client: ${c.source} -> ${c.server}${c.request ? ` "${escapeInline(c.request)}"` : ''}\n`;
+  }
+  return text;
+}
