@@ -3,6 +3,7 @@
  * tells where the message ends, otherwise the message is cut and the parser resyncs at the next
  * start line. Each playbook also runs with every data piece split at every byte.
  */
+import { fnv } from './helpers/fnv-reference.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
@@ -10,12 +11,6 @@ import {
 } from '../src/app/http/index.js';
 
 const bytes = (s: string): Uint8Array => Buffer.from(s, 'latin1');
-
-function fnv(s: string): string {
-  let h = 0x811c9dc5n;
-  for (const b of bytes(s)) h = ((h ^ BigInt(b)) * 0x01000193n) & 0xffffffffn;
-  return h.toString(16).padStart(8, '0');
-}
 
 /** Data (a string) or a gap of that many bytes; the ts of step i is i + 1. */
 type Step = string | { gap: number };

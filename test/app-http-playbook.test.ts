@@ -3,6 +3,7 @@
  * fed split at every byte boundary (and byte by byte): the result must not depend on how TCP
  * cut the stream.
  */
+import { fnv } from './helpers/fnv-reference.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
@@ -11,13 +12,6 @@ import {
 } from '../src/app/http/index.js';
 
 const bytes = (s: string): Uint8Array => Buffer.from(s, 'latin1');
-
-/** Reference FNV-1a 32 (BigInt, written independently of the parser's). */
-function fnv(s: string): string {
-  let h = 0x811c9dc5n;
-  for (const b of bytes(s)) h = ((h ^ BigInt(b)) * 0x01000193n) & 0xffffffffn;
-  return h.toString(16).padStart(8, '0');
-}
 
 interface Run {
   messages: HttpMessage[];
