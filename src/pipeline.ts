@@ -34,7 +34,13 @@ export interface PipelineResult {
 }
 
 export interface PipelineOptions {
-  files: string[];
+  /** Capture files to open ("-" for stdin); record source index = position here. */
+  files?: string[];
+  /**
+   * Sources already open (a live capture, a stream wrapped by the caller), read after `files`:
+   * the j-th must stamp its records with source index files.length + j. Closed at the end.
+   */
+  sources?: PacketSource[];
   handler: StreamHandler;
   limits?: Partial<StreamLimits>;
   /** The handler keeps no connection object after its `close` returns, so they can be reused. */
@@ -48,7 +54,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   /** Command-line index of each source (files that failed to open have none). */
   const indexOf = new Map<PacketSource, number>();
   const errors: CaptureError[] = [];
-  for (const [i, file] of opts.files.entries()) {
+  const files = opts.files ?? [];
+  for (const [i, file] of files.entries()) {
     try {
       const s = await openCapture(file, i);
       sources.push(s);
@@ -57,6 +64,10 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
       if (!(e instanceof CaptureError)) throw e;
       errors.push(e);
     }
+  }
+  for (const [j, s] of (opts.sources ?? []).entries()) {
+    sources.push(s);
+    indexOf.set(s, files.length + j);
   }
   const stats: DecodeStats = { packets: 0, tcp: 0, other: 0, fragments: 0, errors: {}, duplicateFrames: 0 };
   const reassembler = new TcpReassembler(opts.handler, opts.limits, { recycleConnections: opts.recycleConnections === true });
@@ -125,13 +136,23 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
 // ---------------------------------------------------------------- analyze
 
 export interface AnalyzeOptions {
-  files: string[];
+  files?: string[];
+  /** Open packet sources, read after `files` (PipelineOptions.sources): `live` passes its capture. */
+  sources?: PacketSource[];
   /** "ip" or "ip:port": the proxy, instead of detecting it. */
   proxies?: string[];
   haproxyConfig?: HaproxyConfig;
   onChunk?: PipelineOptions['onChunk'];
   /** Return the legs (by leg id) too: their head bytes, chunks and FIN/RST times, for the TUI. */
   keepLegs?: boolean;
+  /** With keepLegs: the map to fill as legs complete (before their sessions), e.g. the TUI's store. */
+  legs?: Map<string, Leg>;
+  /**
+   * Wall-clock milliseconds after which the proxy detection ends its warm-up at the next chunk
+   * (if it finds a proxy in the legs so far) instead of waiting for warmupLegs: `live` streams
+   * sessions within seconds. An input read faster than this is correlated as one batch.
+   */
+  warmupMs?: number;
   /**
    * Each session as soon as it is complete (verdicts and drops included), in order of
    * completion: then `sessions` of the result stays empty and memory holds only what is in
@@ -188,7 +209,7 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
       deliver(s);
     },
   });
-  const kept = opts.keepLegs ? new Map<string, Leg>() : null;
+  const kept = opts.keepLegs ? (opts.legs ?? new Map<string, Leg>()) : null;
   const collector = new LegCollector(
     (leg) => {
       kept?.set(leg.id, leg);
@@ -198,11 +219,15 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
     { onOpen: (c) => correlator.opened(c) },
   );
   const onChunk = opts.onChunk;
+  // Wall-clock warm-up: tried at most once a second from the deadline on, until a proxy is found.
+  let warmupAt = opts.warmupMs !== undefined ? Date.now() + opts.warmupMs : Infinity;
   const pipeline = await runPipeline({
-    files: opts.files,
+    ...(opts.files ? { files: opts.files } : {}),
+    ...(opts.sources ? { sources: opts.sources } : {}),
     handler: collector,
     recycleConnections: true,
     onChunk: (caps) => {
+      if (Date.now() >= warmupAt) warmupAt = correlator.endWarmupNow() ? Infinity : Date.now() + 1000;
       correlator.pump();
       onChunk?.(caps);
     },

@@ -11,6 +11,7 @@ import zlib from 'node:zlib';
 import { test } from 'node:test';
 import { oneErrorLine, runCli } from './helpers/cli.js';
 import { ROOT } from './helpers/tools.js';
+import { Procs } from './helpers/live-procs.js';
 
 const scenario = (name: string): { pcap: string; cfg: string } => ({
   pcap: path.join(ROOT, 'captures', name, 'capture.pcap'),
@@ -117,3 +118,49 @@ test('live -r with a missing file: exit 3', () => {
   assert.equal(r.status, 3);
   assert.match(oneErrorLine(r.stderr), /x\.pcap: cannot open: no such file/);
 });
+
+/** Byte offsets where the records of a classic pcap (little-endian) start, and its end. */
+function recordOffsets(pcap: Buffer): number[] {
+  const out: number[] = [];
+  for (let at = 24; at < pcap.length; at += 16 + pcap.readUInt32LE(at + 8)) out.push(at);
+  out.push(pcap.length);
+  return out;
+}
+
+for (const ndjson of [false, true]) {
+  test(`live -r - ${ndjson ? '--ndjson ' : ''}prints sessions as they complete, while the input is still open`, { timeout: 60_000 }, async () => {
+    const { pcap, cfg } = scenario('http-roundrobin');
+    const input = fs.readFileSync(pcap);
+    // All but the last packets (its final 50 ms): the connections that closed a second or more
+    // before that are complete (the tcp stage's close linger), and so are their sessions.
+    const offsets = recordOffsets(input);
+    const ts = (at: number): number => input.readUInt32LE(at) + input.readUInt32LE(at + 4) / 1e6;
+    const last = ts(offsets.at(-2)!);
+    const cut = offsets.find((at, i) => i < offsets.length - 1 && ts(at) >= last - 0.05)!;
+    const procs = new Procs();
+    try {
+      const p = procs.proxytrace('live', ['live', '-r', '-', '--haproxy-cfg', cfg, ...(ndjson ? ['--ndjson'] : [])]);
+      // Most of the capture, then the stream stays open: sessions already complete must be printed now.
+      p.child.stdin!.write(input.subarray(0, cut));
+      await procs.waitFor(p, /reading a capture from stdin/, 10_000);
+      const line = ndjson ? /^\{"id":.*\n/m : /^session \d+ .*\(fe_http\)[^]*\n\n/m;
+      await procs.waitFor(p, line, 15_000, 'stdout');
+      assert.equal(p.child.exitCode, null, 'still running');
+      assert.doesNotMatch(p.stdout() + p.stderr(), /capture: \d+ packets/, 'no summary yet');
+      p.child.stdin!.end(input.subarray(cut));
+      assert.deepEqual(await procs.waitExit(p, 15_000), { code: 0, signal: null }, p.stderr());
+      // In all, the same sessions as analyze (in the order they completed).
+      const ref = runCli(['analyze', pcap, '--ndjson', '--haproxy-cfg', cfg]);
+      if (ndjson) {
+        const ids = (out: string): string[] => out.trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id).sort();
+        assert.deepEqual(ids(p.stdout()), ids(ref.out));
+        assert.match(p.stderr(), /^proxytrace: capture: \d+ packets in [\d.]+ s; end of input$/m);
+      } else {
+        assert.equal(p.stdout().match(/^session \d+ /gm)?.length, ref.out.trim().split('\n').length);
+        assert.match(p.stdout(), /^capture: \d+ packets in [\d.]+ s; end of input\n$/m);
+      }
+    } finally {
+      await procs.stopAll();
+    }
+  });
+}

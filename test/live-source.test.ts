@@ -12,7 +12,8 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { capLinkType, loadCap, openCap, type CapDevice, type CapHandle, type CapModule } from '../src/capture/live-cap.js';
-import { CaptureLoop } from '../src/capture/live-loop.js';
+import { LiveFeed, type LiveFeedOptions } from '../src/capture/live-loop.js';
+import { CaptureError } from '../src/errors.js';
 import { PcapFileWriter } from '../src/capture/live-pcap-writer.js';
 import { PacketRing, type RingEntry } from '../src/capture/live-ring.js';
 import { LiveSource, wireLength } from '../src/capture/live-source.js';
@@ -297,14 +298,35 @@ test('PcapFileWriter: what it writes reads back identically (proxytrace\'s reade
   }
 });
 
-// ---------------------------------------------------------------- capture loop
+// ---------------------------------------------------------------- live feed
 
-test('CaptureLoop: --count stops the live source after N packets; stop() ends it with what was queued', async () => {
+/** Pulls a LiveFeed to its end the way the pipeline does; what it reports at the end. */
+async function drainFeed(feed: LiveFeed, onPacket: (caplen: number) => void = () => {}): Promise<{ packets: number; reason: string | null; error: CaptureError | null }> {
+  for (;;) {
+    let r;
+    try {
+      r = feed.nextSync();
+    } catch (e) {
+      if (e instanceof CaptureError) break;
+      throw e;
+    }
+    if (r === null) break;
+    if (r === 'more') await feed.fill();
+    else onPacket(r.caplen);
+  }
+  feed.close();
+  return { packets: feed.packets, reason: feed.reason, error: feed.error };
+}
+
+function feed(source: ConstructorParameters<typeof LiveFeed>[0], opts: LiveFeedOptions = {}): LiveFeed {
+  return new LiveFeed(source, opts);
+}
+
+test('LiveFeed: --count stops the live source after N packets; stop() ends it with what was queued', async () => {
   const src = LiveSource.open({ device: 'lo', cap: fakeCap() });
   const cap = FakeCapHandle.last!;
   const seen: number[] = [];
-  const loop = new CaptureLoop(src, { onPacket: (r) => seen.push(r.caplen), count: 3, stopSource: () => src.stop() });
-  const run = loop.run();
+  const run = drainFeed(feed(src, { count: 3, stopSource: () => src.stop() }), (n) => seen.push(n));
   for (let i = 1; i <= 5; i++) {
     cap.deliver(tcpFrame(i));
     await new Promise((r) => setImmediate(r));
@@ -315,8 +337,8 @@ test('CaptureLoop: --count stops the live source after N packets; stop() ends it
 
   const src2 = LiveSource.open({ device: 'lo', cap: fakeCap() });
   const cap2 = FakeCapHandle.last!;
-  const loop2 = new CaptureLoop(src2, { onPacket: () => {}, stopSource: () => src2.stop() });
-  const run2 = loop2.run();
+  const loop2 = feed(src2, { stopSource: () => src2.stop() });
+  const run2 = drainFeed(loop2);
   cap2.deliver(tcpFrame(1));
   cap2.deliver(tcpFrame(2));
   loop2.stop();
@@ -324,17 +346,16 @@ test('CaptureLoop: --count stops the live source after N packets; stop() ends it
   assert.deepEqual([r2.packets, r2.reason], [2, 'stopped']);
 });
 
-test('CaptureLoop on a stream: reads to the end; stop() gives a stalled stream its grace time, then abandons it', async () => {
+test('LiveFeed on a stream: reads to the end; stop() gives a stalled stream its grace time, then abandons it', async () => {
   const pcap = fs.readFileSync(path.join(import.meta.dirname, '..', '..', 'captures', 'tcp-timeout-server', 'capture.pcap'));
-  const ended = new CaptureLoop(await openCapture('-', 0, { stdin: Readable.from([pcap]) }), { onPacket: () => {} });
-  const r = await ended.run();
+  const r = await drainFeed(feed(await openCapture('-', 0, { stdin: Readable.from([pcap]) })));
   assert.deepEqual([r.packets, r.reason, r.error], [40, 'end', null]);
 
   // A stream that sends the capture's first part and then nothing, never ending.
   const stalled = new Readable({ read() {} });
   stalled.push(pcap.subarray(0, 1000));
-  const loop = new CaptureLoop(await openCapture('-', 0, { stdin: stalled }), { onPacket: () => {} });
-  const run = loop.run();
+  const loop = feed(await openCapture('-', 0, { stdin: stalled }));
+  const run = drainFeed(loop);
   await new Promise((res) => setTimeout(res, 50));
   const t0 = Date.now();
   loop.stop(200);

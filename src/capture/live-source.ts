@@ -138,7 +138,9 @@ export class LiveSource implements PacketSource {
     st.received++;
     const ns = this.anchorNsec + Number(this.hrtime() - this.hr0);
     const sec = this.anchorSec + Math.floor(ns / 1e9);
-    const nsec = ns % 1e9;
+    // Microseconds, as the -w file keeps them: the analysis during the capture then sees the
+    // times `analyze` sees in that file (below a microsecond, event-loop stamps mean nothing).
+    const nsec = ns % 1e9 - (ns % 1e3);
     const caplen = Math.min(nbytes, this.capBuf.length);
     const origLen = caplen >= CAP_SNAPLEN || truncated ? Math.max(caplen, wireLength(this.capBuf, caplen, this.linkType)) : caplen;
     if (!this.ring.push(this.capBuf, 0, caplen, origLen, sec, nsec)) {

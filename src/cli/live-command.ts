@@ -1,21 +1,17 @@
 import { loadHaproxyConfig } from './haproxy-inputs.js';
 /**
  * `proxytrace live`: capture (an interface with libpcap through `cap`, or a pcap stream on stdin
- * with `-r -`) until Ctrl-C, --duration or --count, then analyze what was captured and print the
- * sessions (text, or --ndjson: the same objects as `analyze --json`) and the summary.
+ * with `-r -`) until Ctrl-C, --duration or --count, printing each session (text, or --ndjson: the
+ * same objects as `analyze --json`) as it completes, then the summary; or, with --tui, showing
+ * the sessions in the terminal UI as they arrive.
  *
- * Data flow today: source → CaptureLoop → PcapFileWriter (the -w file, or a temporary spool);
- * when the capture stops, analyze() reads that file and hands each session, as it completes, to
- * a SessionReporter, the way `analyze` prints. Streaming sessions during the capture is then a
- * change local to `liveCommand`: give the pipeline the LiveSource (runPipeline takes file names
- * today; it reads PacketSources internally) and run analyze() alongside the CaptureLoop instead
- * of after it, keeping the spool writer as a second consumer of each record. The reporters
- * already print one session at a time and keep only counts.
+ * Data flow: source → LiveFeed (stopping rules; the -w PcapFileWriter as a second consumer of
+ * each record) → analyze() → onSession → a SessionReporter (or the TUI's SessionStore). The
+ * reporters print one session at a time and keep only counts.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { CaptureLoop, type CaptureLoopResult } from '../capture/live-loop.js';
+import tty from 'node:tty';
+import { LiveFeed } from '../capture/live-loop.js';
 import { PcapFileWriter } from '../capture/live-pcap-writer.js';
 import { LiveSource } from '../capture/live-source.js';
 import { openCapture } from '../capture/open-capture.js';
@@ -30,6 +26,8 @@ import { serverOnlyText, sessionText, SummaryCounts } from '../report/analyze-te
 import { escapeInline } from '../report/escape.js';
 import { reportInputErrors, statsNotes } from './input-notes.js';
 import { StreamWriter, writeOut } from './output.js';
+import { reportError } from './run-action.js';
+import type { SessionStore } from '../tui/session-store.js';
 
 export interface LiveCommandOptions {
   interface?: string;
@@ -41,10 +39,11 @@ export interface LiveCommandOptions {
   write?: string;
   duration?: string;
   count?: string;
+  tui?: boolean;
 }
 
 export const LIVE_DESCRIPTION =
-  'Capture live (libpcap) or from a pcap stream on stdin, then trace the sessions through the proxy like `analyze` when the capture stops (Ctrl-C, --duration, --count).';
+  'Capture live (libpcap) or from a pcap stream on stdin and trace the sessions through the proxy like `analyze`, printing each as it completes, until Ctrl-C, --duration or --count.';
 
 export const LIVE_HELP = `
 Examples:
@@ -64,9 +63,12 @@ exact than from a tcpdump file). cap's snap length is fixed at 65535 bytes: larg
 our queue had no room for are counted and reported ("dropped"); drops in the kernel are not
 visible through cap.
 
-Sessions are analyzed when the capture stops, then printed (text, or --ndjson: one session per
-line, the objects of \`analyze --json\`, with the capture summary on stderr). Without -w the
-capture is spooled to a temporary file, removed at the end.
+Sessions are analyzed during the capture and each is printed as it completes (text, or --ndjson:
+one session per line, the objects of \`analyze --json\`); on Ctrl-C the sessions still in flight
+follow, then the summary (--ndjson: on stderr). The first sessions wait until the proxy is
+detected (about 1 s of capture, or the end of a shorter input), and a session is complete once
+later traffic shows nothing more can belong to it. --tui shows them in the terminal UI as they
+arrive instead (keys on /dev/tty with -r -); quitting it stops the capture.
 
 Exit codes: 0 ok; 1 internal error; 2 usage; 3 the -r input cannot be opened;
 4 the -r input is corrupt or truncated (what came before is still analyzed);
@@ -99,9 +101,12 @@ class TextReporter implements SessionReporter {
   private readonly out = new StreamWriter('', '');
   private readonly counts = new SummaryCounts();
 
+  /** printSessions false (--tui): the sessions are on the screen; only the summary is printed. */
+  constructor(private readonly printSessions = true) {}
+
   session(s: Session): void {
     this.counts.add(s);
-    this.out.put(ascii(sessionText(s)) + '\n');
+    if (this.printSessions) this.out.put(ascii(sessionText(s)) + '\n');
   }
 
   flush(): void {
@@ -121,14 +126,13 @@ class TextReporter implements SessionReporter {
 
 /** stdout carries exactly what `analyze --ndjson` would; the summary goes to stderr. */
 class NdjsonReporter implements SessionReporter {
-  private readonly out = new StreamWriter('', '\n');
+  private readonly out = new StreamWriter('', '');
   private readonly counts = new SummaryCounts();
-  private sessions = 0;
 
   session(s: Session): void {
-    this.sessions++;
     this.counts.add(s);
-    this.out.put(sessionJsonText(s));
+    // Each line complete as it is printed: a reader of the stream gets it at once.
+    this.out.put(sessionJsonText(s) + '\n');
   }
 
   flush(): void {
@@ -136,7 +140,6 @@ class NdjsonReporter implements SessionReporter {
   }
 
   async finish(r: LiveSummary): Promise<void> {
-    if (this.sessions > 0) this.out.put('');
     this.out.flush();
     const text = this.counts.text(r.proxies, r.serverOnlyConnections) + statsNotes(r.stats);
     for (const line of text.split('\n')) if (line !== '') process.stderr.write(`proxytrace: ${line}\n`);
@@ -172,27 +175,20 @@ function parseOptions(o: LiveCommandOptions): ParsedOptions {
   return { device: o.interface ?? null, read: o.read ?? null, filter: o.filter ?? '', duration, count };
 }
 
-/** Where the capture goes: the -w file, or a temporary spool removed at the end. */
+/** The -w file: each packet the analysis reads is written on the way. */
 class Spool {
   readonly path: string;
-  private readonly tmpDir: string | null;
   private writer: PcapFileWriter | null = null;
   /** Records whose link type differs from the file's (pcapng with several interfaces): not written. */
   otherLinkType = 0;
 
-  constructor(writePath: string | undefined) {
-    if (writePath !== undefined) {
-      this.tmpDir = null;
-      this.path = writePath;
-      // Fail now, not at the first packet, when the file cannot be created.
-      try {
-        fs.closeSync(fs.openSync(writePath, 'w'));
-      } catch (e) {
-        throw new LiveCaptureError(`${writePath}: cannot create the capture file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-      }
-    } else {
-      this.tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'proxytrace-live-'));
-      this.path = path.join(this.tmpDir, 'capture.pcap');
+  constructor(writePath: string) {
+    this.path = writePath;
+    // Fail now, not at the first packet, when the file cannot be created.
+    try {
+      fs.closeSync(fs.openSync(writePath, 'w'));
+    } catch (e) {
+      throw new LiveCaptureError(`${writePath}: cannot create the capture file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
   }
 
@@ -217,14 +213,13 @@ class Spool {
     this.writer!.close();
   }
 
-  /** Removes the temporary spool; a -w file stays. */
+  /** Closes the file if still open (an error on the way out): what was written stays. */
   dispose(): void {
     try {
       this.writer?.close();
     } catch {
-      // The file is being discarded or was reported already.
+      // Reported already, or the process is ending.
     }
-    if (this.tmpDir) fs.rmSync(this.tmpDir, { recursive: true, force: true });
   }
 }
 
@@ -236,107 +231,170 @@ const READ_GRACE_MS = 2000;
 export async function liveCommand(o: LiveCommandOptions): Promise<ExitCode> {
   const opts = parseOptions(o);
   const cfg = o.haproxyCfg !== undefined ? loadHaproxyConfig(o.haproxyCfg) : undefined;
-  const reporter: SessionReporter = o.ndjson ? new NdjsonReporter() : new TextReporter();
+  const tui = o.tui === true;
+  let keys: tty.ReadStream | null = null;
+  if (tui) {
+    if (o.ndjson) throw new UsageError('--tui and --ndjson do not go together: the TUI shows the sessions');
+    keys = tuiKeyboard();
+  }
+  const reporter: SessionReporter = o.ndjson ? new NdjsonReporter() : new TextReporter(!tui);
 
   // Open the input first: its errors (permission, interface, filter, stdin) come before any file is made.
   let source: PacketSource;
   let live: LiveSource | null = null;
-  if (opts.device !== null) {
-    live = LiveSource.open({ device: opts.device, filter: opts.filter });
-    if (!isSupportedLinkType(live.linkType)) {
-      live.close();
-      throw new LiveCaptureError(`${opts.device} has link type ${live.linkType} (${linkTypeName(live.linkType)}), which proxytrace does not decode: capture on another interface`);
+  try {
+    if (opts.device !== null) {
+      live = LiveSource.open({ device: opts.device, filter: opts.filter });
+      if (!isSupportedLinkType(live.linkType)) {
+        live.close();
+        throw new LiveCaptureError(`${opts.device} has link type ${live.linkType} (${linkTypeName(live.linkType)}), which proxytrace does not decode: capture on another interface`);
+      }
+      source = live;
+    } else {
+      source = await openCapture(opts.read!, 0);
     }
-    source = live;
-  } else {
-    source = await openCapture(opts.read!, 0);
+  } catch (e) {
+    keys?.destroy();
+    throw e;
   }
 
-  let spool: Spool;
+  let spool: Spool | null = null;
   try {
-    spool = new Spool(o.write);
-    // A pcapng stream may declare its interface later: then the file starts at the first packet.
-    const declared = source.info.interfaces[0]?.linkType;
-    if (live) spool.begin(live.linkType, live.snaplen);
-    else if (declared !== undefined) spool.begin(declared, READ_SNAPLEN);
+    if (o.write !== undefined) {
+      spool = new Spool(o.write);
+      // A pcapng stream may declare its interface later: then the file starts at the first packet.
+      const declared = source.info.interfaces[0]?.linkType;
+      if (live) spool.begin(live.linkType, live.snaplen);
+      else if (declared !== undefined) spool.begin(declared, READ_SNAPLEN);
+    }
   } catch (e) {
     source.close();
+    keys?.destroy();
     throw e;
   }
 
   const t0 = performance.now();
-  const loop = new CaptureLoop(source, {
-    onPacket: (rec) => spool.write(rec),
-    beforeFill: () => spool.flush(),
+  // The analysis pulls from the capture as it comes; the -w file gets each packet on the way.
+  const feed = new LiveFeed(source, {
+    ...(spool ? { onPacket: (rec: PacketRecord) => spool.write(rec), beforeFill: () => spool.flush() } : {}),
     ...(opts.count !== null ? { count: opts.count } : {}),
     ...(live ? { stopSource: () => live.stop() } : {}),
   });
+  const stopCapture = (): void => feed.stop(live ? 0 : READ_GRACE_MS);
 
-  // Ctrl-C / SIGTERM stop the capture and go on to the analysis; another one, during the
-  // analysis, ends everything (removing the temporary spool).
+  // Ctrl-C / SIGTERM stop the capture; the sessions still in flight are reported, then the
+  // summary. Another one, while that is done, ends everything at once. (In the TUI, Ctrl-C is a
+  // key: q or Ctrl-C quits the TUI, which stops the capture.)
   const hardStop = (): void => {
-    spool.dispose();
+    spool?.dispose();
     process.exit(130);
   };
   const onSignal = (): void => {
     setSignalHandler(hardStop);
-    loop.stop(live ? 0 : READ_GRACE_MS);
+    stopCapture();
   };
-  setSignalHandler(onSignal);
-  const timer = opts.duration !== null ? setTimeout(() => loop.stop(live ? 0 : READ_GRACE_MS), opts.duration * 1000) : null;
+  if (!tui) setSignalHandler(onSignal);
+  const timer = opts.duration !== null ? setTimeout(stopCapture, opts.duration * 1000) : null;
 
   const what = live
     ? `capturing on ${opts.device} (${linkTypeName(live.linkType)}, snap length ${live.snaplen})${opts.filter ? ` with filter ${JSON.stringify(opts.filter)}` : ''}`
     : `reading a capture from ${opts.read === '-' ? 'stdin' : opts.read}`;
-  const until = [opts.duration !== null ? `after ${opts.duration} s` : null, opts.count !== null ? `after ${opts.count} packets` : null, 'on Ctrl-C'].filter(Boolean).join(', ');
+  const until = [opts.duration !== null ? `after ${opts.duration} s` : null, opts.count !== null ? `after ${opts.count} packets` : null, tui ? 'when the TUI quits' : 'on Ctrl-C'].filter(Boolean).join(', ');
   process.stderr.write(`proxytrace: ${escapeInline(what)}; stops ${until}\n`);
 
-  let result: CaptureLoopResult;
-  try {
-    result = await loop.run();
-    spool.close(source.info.interfaces[0]?.linkType ?? 1, live ? live.snaplen : READ_SNAPLEN);
-  } catch (e) {
-    setSignalHandler(null);
-    spool.dispose();
-    throw e;
-  } finally {
-    if (timer) clearTimeout(timer);
+  // --tui: the sessions go into the TUI's store, a chunk at a time; quitting it stops the capture.
+  let store: SessionStore | null = null;
+  let tuiDone: Promise<void> | null = null;
+  let batch: Session[] = [];
+  if (tui) {
+    const ui = await startTui(keys!, escapeInline(what));
+    store = ui.store;
+    tuiDone = ui.run().finally(stopCapture);
   }
-  const seconds = (performance.now() - t0) / 1000;
-  setSignalHandler(hardStop);
+  const pushBatch = (): void => {
+    if (store && batch.length > 0) {
+      store.push(batch);
+      batch = [];
+    }
+  };
 
   try {
-    // As `analyze` does (same ledger detail, so --ndjson prints the same objects), on the spool.
+    // As `analyze` does (same ledger detail, so --ndjson prints the same objects), on the capture
+    // itself: each session is printed as it completes, during the capture.
     const r = await analyze({
-      files: [spool.path],
+      sources: [feed],
       ...(o.proxy && o.proxy.length > 0 ? { proxies: o.proxy } : {}),
       ...(cfg ? { haproxyConfig: cfg } : {}),
-      onSession: (s) => reporter.session(s),
-      onChunk: () => reporter.flush(),
+      ...(store ? { keepLegs: true, legs: store.legs } : {}),
+      onSession: (s) => {
+        reporter.session(s);
+        if (store) batch.push(s);
+      },
+      onChunk: () => {
+        reporter.flush();
+        pushBatch();
+      },
       ledger: 'exchange',
+      warmupMs: LIVE_WARMUP_MS,
     });
+    if (timer) clearTimeout(timer);
+    spool?.close(source.info.interfaces[0]?.linkType ?? 1, live ? live.snaplen : READ_SNAPLEN);
+    const seconds = (performance.now() - t0) / 1000;
+    const line = captureLine(feed, seconds, live, spool, o.write);
+    if (store && tuiDone) {
+      pushBatch();
+      const faults = r.pipeline.errors.length;
+      store.setNotice(escapeInline(`capture ended: ${line}${faults > 0 ? `; ${faults} input fault(s): printed on exit` : ''}`));
+      await tuiDone;
+    }
     await reporter.finish({
       proxies: r.proxies,
       serverOnlyConnections: r.serverOnlyConnections,
       stats: r.pipeline.stats,
-      captureLine: captureLine(result, seconds, live, spool, o.write),
+      captureLine: line,
     });
-    const errors: CaptureError[] = [...(result.error ? [result.error] : []), ...r.pipeline.errors];
-    return reportInputErrors(errors) ?? EXIT.ok;
+    return reportInputErrors(r.pipeline.errors) ?? EXIT.ok;
   } finally {
+    if (timer) clearTimeout(timer);
     setSignalHandler(null);
-    spool.dispose();
+    spool?.dispose();
+    if (keys !== process.stdin) keys?.destroy();
   }
 }
 
-function captureLine(r: CaptureLoopResult, seconds: number, live: LiveSource | null, spool: Spool, written: string | undefined): string {
+/** Wall-clock seconds of capture after which the proxy is detected and sessions start streaming. */
+const LIVE_WARMUP_MS = 1000;
+
+/** The TUI's keyboard: the terminal on stdin, or /dev/tty when stdin carries the capture (-r -). */
+function tuiKeyboard(): tty.ReadStream {
+  if (!process.stdout.isTTY) throw new UsageError('--tui needs a terminal on stdout');
+  if (process.stdin.isTTY) return process.stdin;
+  try {
+    return new tty.ReadStream(fs.openSync('/dev/tty', 'r'));
+  } catch (e) {
+    throw new UsageError(`--tui needs a terminal for the keyboard: stdin is not one and /dev/tty cannot be opened (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+async function startTui(keys: tty.ReadStream, title: string): Promise<{ store: SessionStore; run: () => Promise<void> }> {
+  // As `proxytrace tui` (tui-command.ts): interactive wherever it runs, React's production build.
+  delete process.env['CI'];
+  delete process.env['CONTINUOUS_INTEGRATION'];
+  process.env['NODE_ENV'] ??= 'production';
+  const [{ runTui }, { SessionStore }] = await Promise.all([import('../tui/run-tui.js'), import('../tui/session-store.js')]);
+  const store = new SessionStore();
+  store.setNotice(`live: ${title}`);
+  return { store, run: () => runTui(store, { title: `live: ${title}`, input: keys, onCrash: (e) => reportError(e) }) };
+}
+
+function captureLine(r: LiveFeed, seconds: number, live: LiveSource | null, spool: Spool | null, written: string | undefined): string {
   const parts = [`${r.packets} packet${r.packets === 1 ? '' : 's'} in ${seconds.toFixed(1)} s`];
   if (live) {
     const st = live.stats;
     parts.push(`${st.dropped} dropped (queue full${st.dropped > 0 ? `, ${st.droppedBytes} bytes` : ''})`);
     if (st.cut > 0) parts.push(`${st.cut} cut by the snap length ${live.snaplen} (${st.cutBytes} bytes missing)`);
   }
-  if (spool.otherLinkType > 0) parts.push(`${spool.otherLinkType} of another link type not kept`);
+  if (spool && spool.otherLinkType > 0) parts.push(`${spool.otherLinkType} of another link type not kept`);
   const why = r.reason === 'count' ? 'packet count reached' : r.reason === 'end' ? 'end of input' : 'stopped';
   parts.push(why);
   if (written !== undefined) parts.push(`written to ${escapeInline(written)}`);

@@ -194,6 +194,20 @@ export class StreamCorrelator {
     return { proxies: r.proxies, serverOnlyConnections: r.serverOnlyConnections };
   }
 
+  /**
+   * Ends the warm-up now if the legs held so far show a proxy (live capture: after a few seconds,
+   * not thousands of legs); false, holding on, when they show none. True once streaming.
+   */
+  endWarmupNow(): boolean {
+    const legs = this.buffer;
+    if (legs === null) return true;
+    if (legs.length === 0) return false;
+    const proxies = detectProxies(legs, this.opts.proxies ?? []);
+    if (proxies.length === 0) return false;
+    this.start(proxies, legs);
+    return true;
+  }
+
   private endWarmup(): void {
     const legs = this.buffer!;
     this.start(detectProxies(legs, this.opts.proxies ?? []), legs);

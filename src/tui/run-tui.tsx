@@ -10,19 +10,23 @@ import { Fullscreen } from './terminal.js';
 export interface RunTuiOptions {
   title?: string;
   initialFilter?: string;
+  /** The keyboard (default process.stdin; `live -r - --tui` reads /dev/tty, stdin being the capture). */
+  input?: NodeJS.ReadStream;
   /** Reports an uncaught exception after the terminal is restored. */
   onCrash?: (error: unknown) => void;
 }
 
 export async function runTui(store: SessionStore, opts: RunTuiOptions = {}): Promise<void> {
   let instance: Instance | null = null;
-  const screen = new Fullscreen(process.stdout, process.stdin, {
+  const input = opts.input ?? process.stdin;
+  const screen = new Fullscreen(process.stdout, input, {
     beforeRestore: () => instance?.unmount(),
     ...(opts.onCrash ? { onCrash: opts.onCrash } : {}),
   });
   screen.enter();
   try {
     instance = render(<TuiApp store={store} title={opts.title ?? ''} {...(opts.initialFilter !== undefined ? { initialFilter: opts.initialFilter } : {})} />, {
+      stdin: input,
       exitOnCtrlC: false,
       patchConsole: true,
       // ink 6.8's incremental mode loses track of lines here when the frame's parts change height.
