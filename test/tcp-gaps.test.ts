@@ -180,3 +180,22 @@ test('data beyond the FIN is not delivered (data_after_fin)', async () => {
   assert.deepEqual(r.anomalies, { data_after_fin: 1 });
   assert.equal(r.state, 'SF');
 });
+
+test('FIN on a frame cut by the snap length: the cut bytes are a snaplen gap, the FIN is not a byte', async () => {
+  const conv = handshake(C, S, 1000, 5000);
+  conv.data(0, 'GET');
+  conv.ack(1);
+  const big = pattern(100, 9);
+  conv.send(1, 'FPA', big, { snap: 54 + 30 }); // [0,100), FIN at 100; only 30 bytes captured
+  conv.ack(0); // ACKs 101: the data and the FIN
+  conv.fin(0);
+  conv.ack(1);
+  const r = await runOne(conv.packets);
+  assert.deepEqual(eventsOf(r, 1), [
+    { kind: 'data', offset: 0, length: 30 },
+    { kind: 'gap', offset: 30, length: 70, reason: 'snaplen' },
+  ]);
+  assert.deepEqual(r.bytes, [3, 100]);
+  assert.deepEqual(r.missedBytes, [0, 70]);
+  assert.equal(r.state, 'SF');
+});
