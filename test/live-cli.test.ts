@@ -30,6 +30,10 @@ test('live: usage errors are one line, exit 2', () => {
     [['live', '-r', '-', '--duration', 'soon'], /--duration takes seconds > 0, not "soon"/],
     [['live', '-r', '-', '--duration', '0'], /--duration takes seconds > 0/],
     [['live', '-r', '-', '--count', '1.5'], /--count takes a number of packets > 0/],
+    [['live', '-i', 'lo', '-B', '0'], /--buffer-size takes MiB from 1 to 4096, not "0"/],
+    [['live', '-i', 'lo', '--buffer-size', '64k'], /--buffer-size takes MiB from 1 to 4096, not "64k"/],
+    [['live', '-r', '-', '-B', '8'], /--buffer-size applies to live capture \(-i\)/],
+    [['live', '-r', '-', '--tui', '--ndjson'], /--tui and --ndjson do not go together/],
   ] as const) {
     const r = runCli(args);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);

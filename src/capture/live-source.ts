@@ -30,7 +30,10 @@ export interface LiveSourceOptions {
   device: string;
   /** BPF filter (pcap-filter syntax); empty for everything. */
   filter?: string;
-  /** libpcap's kernel buffer, bytes (default 16 MiB). */
+  /**
+   * libpcap's kernel buffer, bytes (default 64 MiB, as the tests' tcpdump -B): on loopback a
+   * frame takes up to 64 KiB of it, and cap is read on the event loop, between analysis slices.
+   */
   kernelBuffer?: number;
   /** Our queue between cap's events and the consumer: bytes (default 64 MiB) and frames (default 262144). */
   queueBytes?: number;
@@ -55,7 +58,8 @@ export interface LiveStats {
   cutBytes: number;
 }
 
-const DEFAULTS = { kernelBuffer: 16 << 20, queueBytes: 64 << 20, queuePackets: 1 << 18 };
+export const DEFAULT_KERNEL_BUFFER_MIB = 64;
+const DEFAULTS = { kernelBuffer: DEFAULT_KERNEL_BUFFER_MIB << 20, queueBytes: 64 << 20, queuePackets: 1 << 18 };
 const PCAP_FILE_HEADER = 24;
 const PCAP_RECORD_HEADER = 16;
 

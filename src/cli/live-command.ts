@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import tty from 'node:tty';
 import { LiveFeed } from '../capture/live-loop.js';
 import { PcapFileWriter } from '../capture/live-pcap-writer.js';
-import { LiveSource } from '../capture/live-source.js';
+import { DEFAULT_KERNEL_BUFFER_MIB, LiveSource } from '../capture/live-source.js';
 import { openCapture } from '../capture/open-capture.js';
 import { linkTypeName } from '../capture/link-types.js';
 import type { PacketRecord, PacketSource } from '../capture/packet-record.js';
@@ -39,6 +39,7 @@ export interface LiveCommandOptions {
   write?: string;
   duration?: string;
   count?: string;
+  bufferSize?: string;
   tui?: boolean;
 }
 
@@ -60,8 +61,8 @@ monotonic clock (process.hrtime.bigint()) anchored once to the wall clock (Date.
 times never go backwards but trail the kernel's by the event loop's latency (timers are less
 exact than from a tcpdump file). cap's snap length is fixed at 65535 bytes: larger frames
 (loopback reaches 65549) are kept cut and reported as missing bytes, not as corruption. Packets
-our queue had no room for are counted and reported ("dropped"); drops in the kernel are not
-visible through cap.
+our queue had no room for are counted and reported ("dropped"); drops in the kernel's buffer
+(-B, 64 MiB by default) are not visible through cap: they show as bytes missing from the capture.
 
 Sessions are analyzed during the capture and each is printed as it completes (text, or --ndjson:
 one session per line, the objects of \`analyze --json\`); on Ctrl-C the sessions still in flight
@@ -153,6 +154,8 @@ interface ParsedOptions {
   filter: string;
   duration: number | null;
   count: number | null;
+  /** libpcap kernel buffer for -i, MiB. */
+  bufferMiB: number;
 }
 
 function parseOptions(o: LiveCommandOptions): ParsedOptions {
@@ -172,7 +175,13 @@ function parseOptions(o: LiveCommandOptions): ParsedOptions {
     count = Number(o.count);
     if (!/^\s*\d+\s*$/.test(o.count) || !(count > 0)) throw new UsageError(`--count takes a number of packets > 0, not ${JSON.stringify(o.count)}`);
   }
-  return { device: o.interface ?? null, read: o.read ?? null, filter: o.filter ?? '', duration, count };
+  let bufferMiB = DEFAULT_KERNEL_BUFFER_MIB;
+  if (o.bufferSize !== undefined) {
+    bufferMiB = Number(o.bufferSize);
+    if (!/^\s*\d+\s*$/.test(o.bufferSize) || !(bufferMiB >= 1 && bufferMiB <= 4096)) throw new UsageError(`--buffer-size takes MiB from 1 to 4096, not ${JSON.stringify(o.bufferSize)}`);
+    if (o.read !== undefined) throw new UsageError('--buffer-size applies to live capture (-i); a -r stream is buffered where it is captured (tcpdump -B)');
+  }
+  return { device: o.interface ?? null, read: o.read ?? null, filter: o.filter ?? '', duration, count, bufferMiB };
 }
 
 /** The -w file: each packet the analysis reads is written on the way. */
@@ -244,7 +253,7 @@ export async function liveCommand(o: LiveCommandOptions): Promise<ExitCode> {
   let live: LiveSource | null = null;
   try {
     if (opts.device !== null) {
-      live = LiveSource.open({ device: opts.device, filter: opts.filter });
+      live = LiveSource.open({ device: opts.device, filter: opts.filter, kernelBuffer: opts.bufferMiB * 1024 * 1024 });
       if (!isSupportedLinkType(live.linkType)) {
         live.close();
         throw new LiveCaptureError(`${opts.device} has link type ${live.linkType} (${linkTypeName(live.linkType)}), which proxytrace does not decode: capture on another interface`);

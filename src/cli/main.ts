@@ -86,6 +86,7 @@ program
   .option('-w, --write <file>', 'also write what was captured as a pcap file (microseconds)')
   .option('--duration <seconds>', 'stop after this long')
   .option('--count <n>', 'stop after this many packets')
+  .option('-B, --buffer-size <MiB>', 'kernel capture buffer for -i (default 64): raise it if packets are lost in bursts')
   .option('--tui', 'browse the sessions in the terminal UI as they arrive (as `tui`); quitting it stops the capture')
   .addHelpText('after', LIVE_HELP)
   .action(action((opts: LiveCommandOptions) => liveCommand(opts)));
