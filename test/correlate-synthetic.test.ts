@@ -247,3 +247,26 @@ test('chained proxies: two proxies; the middle connection is the first one\'s se
   assert.deepEqual(sources(sessionOf(r.sessions, '10.0.0.22:50000')), ['10.0.0.30:60000']);
   assert.deepEqual(r.serverOnlyConnections, []);
 });
+
+test('tcp mode: identical bytes from two clients at once, no PROXY header: accepted and connected in the same order (FIFO)', async () => {
+  // a is accepted 10 µs before b; the proxy connects for a, then for b, each 30 µs after its
+  // accept: b's accept is nearer to a's connect than a's own is, so nearest-in-time would swap them.
+  const a = conn('10.0.0.90:40000', '10.0.0.22:9000', 1);
+  const b = conn('10.0.0.91:40001', '10.0.0.22:9000', 1.00001);
+  const sa = conn('10.0.0.22:50000', '10.0.0.4:7', 1.00005);
+  const sb = conn('10.0.0.22:50001', '10.0.0.4:7', 1.00006);
+  a.data(0, 'ping', { at: 1.001 });
+  b.data(0, 'ping', { at: 1.001001 });
+  sa.data(0, 'ping', { at: 1.0011 });
+  sb.data(0, 'ping', { at: 1.0012 });
+  sa.data(1, 'pong', { at: 1.0013 });
+  sb.data(1, 'pong', { at: 1.0014 });
+  a.data(1, 'pong', { at: 1.0015 });
+  b.data(1, 'pong', { at: 1.0016 });
+  for (const c of [a, b, sa, sb]) close(c, 1.01);
+  const r = correlate(await legsOf(merge(a, b, sa, sb)));
+  assert.deepEqual(r.sessions.map((s) => [s.client, s.serverLegs.map((l) => l.source)]).sort(), [
+    ['10.0.0.90:40000', ['10.0.0.22:50000']],
+    ['10.0.0.91:40001', ['10.0.0.22:50001']],
+  ]);
+});

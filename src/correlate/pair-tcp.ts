@@ -66,6 +66,7 @@ export function pairTcp(clientLegs: readonly Leg[], serverLegs: readonly Leg[], 
     takenX.set(c.x, c);
     takenY.add(c.y);
   }
+  for (const c of uncross([...takenX.values()], cands)) takenX.set(c.x, c);
 
   const out: TcpPairing[] = [];
   for (const x of [...clientLegs].sort((a, b) => synTime(a) - synTime(b))) {
@@ -85,6 +86,39 @@ export function pairTcp(clientLegs: readonly Leg[], serverLegs: readonly Leg[], 
     });
   }
   return out;
+}
+
+/**
+ * Sessions that the bytes cannot tell apart (identical streams at once) are paired in the order
+ * the proxy handled them: HAProxy connects for its accepted connections first in, first out, so
+ * of two such pairs whose accepts and connects cross, the uncrossed pairs are the likely ones
+ * (nearness in time alone would swap them when the second accept falls between the first's
+ * accept and connect). Swaps adjacent pairs, in accept order, while both swapped pairs are
+ * candidates as good; each swap removes a crossing, so this ends.
+ */
+function uncross(chosen: Candidate[], cands: readonly Candidate[]): Candidate[] {
+  const byPair = new Map<Leg, Map<Leg, Candidate>>();
+  for (const c of cands) {
+    let m = byPair.get(c.x);
+    if (m === undefined) byPair.set(c.x, (m = new Map()));
+    m.set(c.y, c);
+  }
+  chosen.sort((a, b) => readyTime(a.x) - readyTime(b.x));
+  for (let swapped = true; swapped; ) {
+    swapped = false;
+    for (let i = 0; i + 1 < chosen.length; i++) {
+      const p = chosen[i]!;
+      const q = chosen[i + 1]!;
+      if (synTime(p.y) <= synTime(q.y) || p.score !== q.score) continue;
+      const p2 = byPair.get(p.x)?.get(q.y);
+      const q2 = byPair.get(q.x)?.get(p.y);
+      if (p2 === undefined || q2 === undefined || p2.score !== p.score || q2.score !== q.score) continue;
+      chosen[i] = p2;
+      chosen[i + 1] = q2;
+      swapped = true;
+    }
+  }
+  return chosen;
 }
 
 /** Whether y can be x's server leg, and how strongly; null when excluded. */
