@@ -63,7 +63,11 @@ function stateOf(v: ExchangeView, client: Leg): string {
   }
   if (v.clientRequest !== null && !v.clientRequest.complete && clientClose !== null) return 'CD';
   if (serverClose !== null && (proxyToServer === null || serverClose.ts <= proxyToServer.ts)) return 'SH';
-  if (clientClose !== null && proxyToServer !== null && proxyToServer.ts >= clientClose.ts && proxyToServer.ts - clientClose.ts <= REACTION_WINDOW) return 'CH';
+  // CH: the proxy dropped the server because the client left, unless the client left only after
+  // the proxy's own answer (a 504 on `timeout server`, then the client's close racing the
+  // proxy's close of the server leg).
+  const answeredFirst = v.clientResponse !== null && clientClose !== null && v.clientResponse.firstByteTs <= clientClose.ts;
+  if (clientClose !== null && !answeredFirst && proxyToServer !== null && proxyToServer.ts >= clientClose.ts && proxyToServer.ts - clientClose.ts <= REACTION_WINDOW) return 'CH';
   if (proxyToServer !== null || v.clientResponse?.status === 504) return 'sH';
   return '--';
 }
