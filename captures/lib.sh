@@ -8,6 +8,7 @@ PIDS=()
 WATCHDOG_PID=
 TCPDUMP_PID=
 HAPROXY_PID=
+TCPDUMP_DROPPED=
 
 die() { echo "ERROR: $*" >&2; exit 1; }
 log() { echo "[$(date +%T.%3N)] $*" >&2; }
@@ -74,11 +75,13 @@ start_tcpdump() {
   for ((i = 0; i < 50; i++)); do grep -q "listening on" tcpdump.err && break; sleep 0.1; done
   grep -q "listening on" tcpdump.err || die "tcpdump did not start: $(cat tcpdump.err)"
 }
-# stop_tcpdump [SETTLE_SECONDS] : SIGINT so it flushes, then print its stats
+# stop_tcpdump [SETTLE_SECONDS] : SIGINT so it flushes, then print its stats;
+# TCPDUMP_DROPPED is then the "dropped by kernel" count (a scenario may insist on 0).
 stop_tcpdump() {
   sleep "${1:-1}"
   stop_pid "$TCPDUMP_PID" INT 5
   grep -E "captured|dropped" tcpdump.err >&2 || true
+  TCPDUMP_DROPPED=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' tcpdump.err)
   rm -f tcpdump.err
 }
 

@@ -253,6 +253,58 @@ test('haproxy-send-proxy: PROXY v1 toward web1, v2 toward web2, naming the clien
   assert.equal(r.legs.length, 12 + r.serverOnlyConnections.length);
 });
 
+/** A capture tool's JSON lines of one event. */
+function records(name: string, file: string, event: string): Record<string, unknown>[] {
+  return readFileSync(`captures/${name}/${file}`, 'utf8').split('\n').filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.event === event);
+}
+
+test('concurrent-identical: every identical request paired with the server request that answered it (X-Serial), no swaps', async () => {
+  const r = await run('concurrent-identical');
+  assert.deepEqual(r.proxies, [{ addresses: ['127.0.0.22'], listeners: ['127.0.0.22:80'] }]);
+  // 24 new connections (one request each) + 8 keep-alive connections (3 requests each).
+  assert.equal(r.sessions.length, 32);
+  assert.equal(assertServersMatchLog(r, 'concurrent-identical'), 48);
+  assert.deepEqual(r.serverOnlyConnections, []);
+
+  // The servers' records: which proxy connection and which request on it got each serial.
+  const served = new Map<string, { server: string; source: string; index: number }>();
+  for (const q of records('concurrent-identical', 'servers.jsonl', 'request')) {
+    served.set(String(q.serial), { server: String(q.local), source: String(q.remote), index: Number(q.reqIndex) - 1 });
+  }
+  assert.equal(served.size, 48);
+  // The clients' records: the serial each connection got, in order.
+  const got = new Map<string, { t: number; serial: string; server: string }[]>();
+  for (const a of records('concurrent-identical', 'clients.jsonl', 'response')) {
+    const local = String(a.local);
+    got.set(local, [...(got.get(local) ?? []), { t: Number(a.t), serial: String(a.serial), server: String(a.server) }]);
+  }
+  const legById = new Map(r.legs.map((l) => [l.id, l]));
+  const usedSerials = new Set<string>();
+  let sameAddressPairs = 0;
+  for (const s of r.sessions) {
+    const want = got.get(s.client)!;
+    assert.equal(s.exchanges.length, want.length, s.client);
+    s.exchanges.forEach((e, i) => {
+      const truth = served.get(want[i]!.serial)!;
+      const ref = s.serverLegs[e.serverLeg!]!;
+      assert.deepEqual([ref.source, ref.server], [truth.source, truth.server], `${s.client} #${i} got ${want[i]!.serial}`);
+      // The very request on that connection, not another one it carried.
+      const onLeg = legById.get(ref.leg)!.http!.requests.findIndex((q) => q.firstByteTs === e.forwardedAt);
+      assert.equal(onLeg, truth.index, `${s.client} #${i}: request on ${ref.source}`);
+      assert.ok(truth.server === (want[i]!.server === 'web1' ? WEB1 : WEB2));
+      // A swap would show as a changed X-Serial between the server's answer and the client's.
+      assert.deepEqual(e.rewrites.response!.changed.filter(([k]) => k.toLowerCase() === 'x-serial'), []);
+      assert.deepEqual(e.rewrites.request!.added, [['x-forwarded-for', s.client.split(':')[0]!]]);
+      usedSerials.add(want[i]!.serial);
+      if (s.client.startsWith('127.0.0.90:')) sameAddressPairs++;
+    });
+  }
+  assert.equal(usedSerials.size, 48);
+  // Phases 2 and 4 (all four connections from .90) plus the .90 half of phases 1 and 3.
+  assert.equal(sameAddressPairs, 12 + 6 + 12 + 6);
+});
+
 test('tcp-timeout-server: one tcp session paired by bytes with the echo leg', async () => {
   const r = await run('tcp-timeout-server');
   assert.deepEqual(r.proxies, [{ addresses: ['127.0.0.22'], listeners: ['127.0.0.22:9000'] }]);

@@ -83,6 +83,40 @@ test('two connections of one client, the identical request at the same moment: s
   });
 });
 
+test('one client, identical requests at once, delays that sum the same either way: first in, first served', async () => {
+  // The timings of a real pair (captures/concurrent-identical, a re-run): HAProxy forwarded a's
+  // request first and relayed s1's answer first. Paired crosswise, the forward plus relay delays
+  // add up to the same total, and the single smallest one (a with s2) is a crossing pair.
+  const a = conn('10.0.0.90:40000', '10.0.0.22:80', 1);
+  const b = conn('10.0.0.90:40001', '10.0.0.22:80', 1.000076);
+  const s1 = conn('10.0.0.22:50000', '10.0.0.3:80', 1.002189);
+  const s2 = conn('10.0.0.22:50001', '10.0.0.3:80', 1.002271);
+  const xff = 'X-Forwarded-For: 10.0.0.90\r\n';
+  exchange(s1, get('example.test', xff), 1.002217, OK, 1.004224);
+  exchange(s2, get('example.test', xff), 1.002293, OK, 1.004543);
+  exchange(a, get('example.test'), 1.002106, OK, 1.004763);
+  exchange(b, get('example.test'), 1.00212, OK, 1.00489);
+  for (const c of [a, b, s1, s2]) close(c, 1.006);
+  const r = correlate(await legsOf(merge(a, b, s1, s2)));
+  assert.deepEqual(sources(sessionOf(r.sessions, '10.0.0.90:40000')), ['10.0.0.22:50000']);
+  assert.deepEqual(sources(sessionOf(r.sessions, '10.0.0.90:40001')), ['10.0.0.22:50001']);
+  // Nothing but timing tells them apart: both pairings are flagged as uncertain.
+  for (const s of r.sessions) assert.equal(s.serverLegs[0]!.confidence, 0.8);
+});
+
+test('four identical requests at once from one address over two servers, answered out of order: no crossing pairs', async () => {
+  // Forwarded in arrival order (a b c d), two per server; web1 answers its second request first.
+  const [a, b, c, d] = [0, 1, 2, 3].map((i) => conn(`10.0.0.90:4000${i}`, '10.0.0.22:80', 1 + i * 0.00003));
+  const legs = [0, 1, 2, 3].map((i) => conn(`10.0.0.22:5000${i}`, `10.0.0.${2 + (i % 2)}:80`, 1.00210 + i * 0.00008));
+  const xff = 'X-Forwarded-For: 10.0.0.90\r\n';
+  const answered = [1.0046, 1.0047, 1.0043, 1.0049];
+  legs.forEach((l, i) => exchange(l, get('example.test', xff), 1.00213 + i * 0.00008, OK, answered[i]!));
+  [a, b, c, d].forEach((x, i) => exchange(x!, get('example.test'), 1.0020 + i * 0.00001, OK, answered[i]! + 0.0002));
+  for (const x of [a!, b!, c!, d!, ...legs]) close(x, 1.006);
+  const r = correlate(await legsOf(merge(a!, b!, c!, d!, ...legs)));
+  for (let i = 0; i < 4; i++) assert.deepEqual(sources(sessionOf(r.sessions, `10.0.0.90:4000${i}`)), [`10.0.0.22:5000${i}`], `client ${i}`);
+});
+
 test('HTTP through a tcp-mode proxy (connected on accept, bytes untouched): a tcp session', async () => {
   const c = conn('10.0.0.90:40000', '10.0.0.22:9000', 1);
   const s = conn('10.0.0.22:50000', '10.0.0.2:80', 1.00005);

@@ -26,7 +26,7 @@ function inferAll(sc: Scenario, withConfig = true): Session[] {
 }
 
 const EXPECTED_LINES: Record<string, number> = {
-  'failures': 10, 'haproxy-send-proxy': 6, 'http-keepalive': 16, 'http-reuse-always': 20, 'http-roundrobin': 13,
+  'concurrent-identical': 48, 'failures': 10, 'haproxy-send-proxy': 6, 'http-keepalive': 16, 'http-reuse-always': 20, 'http-roundrobin': 13,
   'http-server-down': 3, 'tcp-timeout-client': 1, 'tcp-timeout-server': 1,
 };
 

@@ -13,6 +13,8 @@
 // with timestamps, plus connection open/close events.
 // --accept-proxy: every connection must start with a PROXY protocol header (v1 text or v2 binary);
 // it is parsed, recorded ("proxy-header" event) and stripped before HTTP parsing.
+// --serial: every response carries "X-Serial: <name>-<n>" (n counts this server's requests), and
+// the request record its serial, so a capture's client and server records can be joined per request.
 import http from 'node:http';
 import net from 'node:net';
 import { parseArgs, recorder, onStop } from './common.mjs';
@@ -23,19 +25,20 @@ const rec = args.quiet ? () => {} : recorder(args.log, { server: name });
 
 const page = Buffer.from(`<html><head><title>${name}</title></head><body><h1>${name}</h1><p>served by ${name}</p></body></html>\n`);
 let connSeq = 0;
+let serialSeq = 0;
 
 const server = http.createServer((req, res) => {
   const sock = req.socket;
   const conn = sock._capId;
   sock._capReqs = (sock._capReqs ?? 0) + 1;
   const reqIndex = sock._capReqs;
-  const tStart = Date.now();
   let bodyBytes = 0;
+  if (args.serial) res.setHeader('X-Serial', `${name}-${++serialSeq}`);
   req.on('data', (c) => { bodyBytes += c.length; });
   req.on('end', () => {
     const url = new URL(req.url, 'http://x');
     const base = {
-      conn, reqIndex, remote: `${sock.remoteAddress}:${sock.remotePort}`, local: `${sock.localAddress}:${sock.localPort}`,
+      conn, reqIndex, ...(args.serial ? { serial: res.getHeader('X-Serial') } : {}), remote: `${sock.remoteAddress}:${sock.remotePort}`, local: `${sock.localAddress}:${sock.localPort}`,
       method: req.method, url: req.url, httpVersion: req.httpVersion, headers: req.rawHeaders, bodyBytes,
     };
     const done = (status, respBodyBytes, extra = {}) => rec('request', { ...base, status, respBodyBytes, ...extra });

@@ -36,6 +36,8 @@ const SKEW = 0.002;
 const SCAN_LIMIT = 512;
 const MAX_COMPATIBLE = 8;
 const AUGMENT_DEPTH = 8;
+/** A swap must make the squared delays smaller by more than (10 µs)²: not a rounding difference. */
+const UNCROSS_MARGIN = 1e-10;
 
 export interface HttpPairing {
   client: Leg;
@@ -227,6 +229,53 @@ function matchPass(creqs: readonly CReq[], listOf: (c: CReq) => SReq[] | undefin
     if (c.match !== null) continue;
     if (augment(c, byC, AUGMENT_DEPTH, new Set())) mine.forEach((k) => (k.fit.ambiguous = true));
   }
+  uncross(byC);
+}
+
+/**
+ * Identical concurrent requests, told apart by timing alone: when every server request comes
+ * after both client requests and every relayed answer after both server answers, the forward
+ * plus relay delays of two pairs add up to the same total whether they cross or not, so the
+ * greedy order (smallest single delay first) picks crossing pairs as often as not. The proxy
+ * forwards in arrival order and relays answers as they come: two pairs of the same tier are
+ * swapped when that makes the delays more even (smaller sum of squares, which the
+ * order-keeping assignment minimises). Each swap lowers that sum, so this ends; the bound is
+ * only a guard.
+ */
+function uncross(byC: ReadonlyMap<CReq, Candidate[]>): void {
+  const work = [...byC.keys()];
+  let budget = 4 * work.length;
+  for (let c = work.pop(); c !== undefined && budget > 0; c = work.pop()) {
+    const s = c.match;
+    const mine = byC.get(c)!;
+    if (s === null || mine.length < 2) continue;
+    const cur = mine.find((k) => k.s === s);
+    if (cur === undefined) continue;
+    for (const k of mine) {
+      const other = k.s.owner;
+      if (k === cur || k.tier !== cur.tier || other === null || other === c) continue;
+      const theirs = byC.get(other);
+      const cur2 = theirs?.find((x) => x.s === k.s);
+      const alt2 = theirs?.find((x) => x.s === s);
+      if (cur2 === undefined || alt2 === undefined || cur2.tier !== cur.tier || alt2.tier !== cur.tier) continue;
+      if (spread(k) + spread(alt2) >= spread(cur) + spread(cur2) - UNCROSS_MARGIN) continue;
+      assign(c, k.s, k.fit);
+      assign(other, s, alt2.fit);
+      k.fit.ambiguous = alt2.fit.ambiguous = true;
+      work.push(c, other);
+      budget--;
+      break;
+    }
+  }
+}
+
+/** Squared forward and relay delays of a pair (seconds²). */
+function spread(k: Candidate): number {
+  const forward = k.s.t - k.c.ready;
+  const cr = k.c.final;
+  const sr = k.s.final;
+  const relay = cr !== null && sr !== null ? cr.firstByteTs - sr.firstByteTs : 0;
+  return forward * forward + relay * relay;
 }
 
 /** A binary heap of candidates: preference order, then list order (their place in a stable sort). */

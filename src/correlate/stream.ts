@@ -288,6 +288,10 @@ export class StreamCorrelator {
     const ready: Leg[] = [];
     const remaining: Leg[] = [];
     for (const c of p.clients) (this.horizons.get(c)! < f ? ready : remaining).push(c);
+    // A client leg still waiting (closed, but not complete) may yet use a server leg that ended
+    // after it began, even once no client connection is open any more.
+    let oldestWaiting = Infinity;
+    for (const c of remaining) oldestWaiting = Math.min(oldestWaiting, c.start);
     const serverLegs: Leg[] = [];
     for (const s of p.servers) if (!s.claimed) serverLegs.push(s.leg);
     const r = pairProxy({ clientLegs: ready, serverLegs, takenRequests: p.taken, httpListeners: p.httpListeners });
@@ -309,12 +313,12 @@ export class StreamCorrelator {
     const leftover = new Map<Leg, ProxyMode>(r.leftovers.map((x) => [x.leg, x.mode]));
 
     // Which sessions use a server leg is known once no client leg that began before it ended is
-    // still open, or once every request it carried is spoken for (a tcp leg, a connect attempt:
-    // by one session).
+    // still open or waiting, or once every request it carried is spoken for (a tcp leg, a connect
+    // attempt: by one session).
     const roundTaken = new Set<HttpRequest>();
     for (const list of r.http.values()) for (const hp of list) if (hp.serverRequest !== null) roundTaken.add(hp.serverRequest);
     const settled = (l: Leg): boolean => {
-      if (l.end + SKEW < fc) return true;
+      if (l.end + SKEW < Math.min(fc, oldestWaiting)) return true;
       const reqs = l.http?.requests;
       if (reqs === undefined || reqs.length === 0) return true;
       for (const q of reqs) if (!p.taken.has(q) && !roundTaken.has(q)) return false;
