@@ -64,25 +64,28 @@ scenario_init() {
   log "scenario $(basename "$SCEN_DIR") (max ${max}s)"
 }
 
-# start_tcpdump FILE FILTER...   (extra tcpdump options in $TCPDUMP_OPTS, default "-U --immediate-mode":
+# start_tcpdump FILE FILTER...   (extra tcpdump options in $TCPDUMP_OPTS, default "-U --immediate-mode -B 65536":
+# a 64 MiB buffer, as the default 2 MiB holds few loopback frames of 64 KiB in a burst;
 # without immediate mode, packets of the last partly-filled TPACKET_V3 block can be lost on SIGINT)
 start_tcpdump() {
   local file=$1; shift
   : > tcpdump.err
-  BG_ERR=tcpdump.err start_bg tcpdump tcpdump -i lo -s 0 ${TCPDUMP_OPTS:--U --immediate-mode} -n -Z root -w "$file" "$@"
+  BG_ERR=tcpdump.err start_bg tcpdump tcpdump -i lo -s 0 ${TCPDUMP_OPTS:--U --immediate-mode -B 65536} -n -Z root -w "$file" "$@"
   TCPDUMP_PID=$LAST_PID
   local i
   for ((i = 0; i < 50; i++)); do grep -q "listening on" tcpdump.err && break; sleep 0.1; done
   grep -q "listening on" tcpdump.err || die "tcpdump did not start: $(cat tcpdump.err)"
 }
 # stop_tcpdump [SETTLE_SECONDS] : SIGINT so it flushes, then print its stats;
-# TCPDUMP_DROPPED is then the "dropped by kernel" count (a scenario may insist on 0).
+# TCPDUMP_DROPPED is then the "dropped by kernel" count; any drop fails the scenario.
 stop_tcpdump() {
   sleep "${1:-1}"
   stop_pid "$TCPDUMP_PID" INT 5
   grep -E "captured|dropped" tcpdump.err >&2 || true
   TCPDUMP_DROPPED=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' tcpdump.err)
   rm -f tcpdump.err
+  # A capture with packets missing would be committed as if complete: fail instead.
+  [ "${TCPDUMP_DROPPED:-0}" = 0 ] || die "tcpdump: $TCPDUMP_DROPPED packets dropped by kernel: the capture is incomplete, run again"
 }
 
 # start_haproxy CFG : haproxy in foreground (-db); its stdout (log lines) goes to haproxy.log
