@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { before, test } from 'node:test';
-import { collectCapturePoints } from '../src/clock/collect.js';
+import { collectCapturePoints } from '../src/multipoint.js';
 import { estimateOffsets, type ClockEstimate } from '../src/clock/estimate.js';
 import { parseClockOffset } from '../src/clock/override.js';
 import type { CapturePointPackets } from '../src/clock/sightings.js';

@@ -10,12 +10,14 @@ import { analyze } from '../pipeline.js';
 import { Progress } from '../report/progress.js';
 import { reportInputErrors } from './input-notes.js';
 import { reportError } from './run-action.js';
+import { prepareCapturePoints } from './capture-points.js';
 
 export interface TuiCommandOptions {
   proxy?: string[];
   haproxyCfg?: string;
   haproxyLog?: string;
   filter?: string;
+  clockOffset?: string[];
 }
 
 export async function tuiCommand(files: string[], opts: TuiCommandOptions): Promise<ExitCode> {
@@ -32,10 +34,12 @@ export async function tuiCommand(files: string[], opts: TuiCommandOptions): Prom
     ? loadHaproxyLog(opts.haproxyLog)
     : undefined;
 
+  const plan = await prepareCapturePoints(files, opts.clockOffset);
   const progress = Progress.enabled(false) ? new Progress(process.stderr) : null;
   const r = await analyze({
     files,
     keepLegs: true,
+    ...(plan ? { capturePoints: { clockOffsets: plan.offsets, rank: plan.rank } } : {}),
     ...(opts.proxy && opts.proxy.length > 0 ? { proxies: opts.proxy } : {}),
     ...(cfg ? { haproxyConfig: cfg } : {}),
     ...(progress ? { onChunk: (caps) => progress.update(caps) } : {}),
