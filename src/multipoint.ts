@@ -74,7 +74,7 @@ function stdinPlan(files: readonly string[], stdin: number, overrides: readonly 
     else offsets[i] = o.offsetSeconds;
   }
   files.forEach((f, i) => {
-    if (offsets[i] === null) warnings.push(`${f}: offset unknown, not estimated: stdin (-) can be read only once, so it is the clock reference and is not compared with the other captures; give --clock-offset ${f}=±SECONDS`);
+    if (offsets[i] === null) warnings.push(`${f}: offset unknown, not estimated: stdin (-) can be read only once, so it is the clock reference and is not compared with the other captures; give --clock-offset ${f}=+SECONDS or -SECONDS`);
   });
   const rank = files.map((_, i) => (i === stdin ? 0 : i + 1));
   return { files: [...files], reference: stdin, offsets, rank, points: files.map(() => null), estimate: null, warnings };
@@ -117,8 +117,8 @@ export function capturePointsText(plan: CapturePointPlan, seen: readonly Capture
     else if (off === null) clock = 'offset unknown, not corrected';
     else {
       const src = p ? p.source : 'override';
-      clock = `offset ${off >= 0 ? '+' : ''}${off.toFixed(6)} s`;
-      if (p && p.uncertaintySeconds !== null && src === 'estimate') clock += ` ± ${(p.uncertaintySeconds * 1e3).toFixed(3)} ms`;
+      clock = `offset ${off < -5e-7 ? '-' : '+'}${Math.abs(off).toFixed(6)} s`;
+      if (p && p.uncertaintySeconds !== null && src === 'estimate') clock += ` +/- ${(p.uncertaintySeconds * 1e3).toFixed(3)} ms`;
       clock += ` (${src}${p ? `, evidence ${p.evidence}` : ''}${p?.residualsMs ? `, residuals median ${p.residualsMs.median.toFixed(3)} ms, max ${p.residualsMs.max.toFixed(3)} ms` : ''})`;
     }
     out += `  ${esc(f).padEnd(width)}  ${clock}\n`;
