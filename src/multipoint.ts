@@ -136,3 +136,18 @@ export function capturePointsText(plan: CapturePointPlan, seen: readonly Capture
   });
   return out;
 }
+
+/** The TUI's title bar: each file with the offset applied ("ref" for the reference, "uncorrected" when unknown). */
+export function capturePointsTitle(plan: CapturePointPlan): string {
+  return plan.files
+    .map((f, i) => {
+      const off = plan.offsets[i] ?? null;
+      const p = plan.points[i] ?? null;
+      if (i === plan.reference) return `${f} [clock ref]`;
+      if (off === null) return `${f} [clock uncorrected]`;
+      const u = p?.source === 'estimate' && p.uncertaintySeconds !== null ? ` +/-${(p.uncertaintySeconds * 1e3).toFixed(3)}ms` : '';
+      const how = p?.source === 'override' || p === null ? ' set' : p.evidence === 'thin' ? ' thin' : '';
+      return `${f} [${off < -5e-7 ? '-' : '+'}${Math.abs(off).toFixed(6)}s${u}${how}]`;
+    })
+    .join('  ');
+}

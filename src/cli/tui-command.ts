@@ -11,6 +11,7 @@ import { Progress } from '../report/progress.js';
 import { reportInputErrors } from './input-notes.js';
 import { reportError } from './run-action.js';
 import { prepareCapturePoints } from './capture-points.js';
+import { capturePointsTitle } from '../multipoint.js';
 
 export interface TuiCommandOptions {
   proxy?: string[];
@@ -63,7 +64,7 @@ export async function tuiCommand(files: string[], opts: TuiCommandOptions): Prom
   if (faults > 0) store.setNotice(`${faults} input fault(s): printed on exit`);
 
   await runTui(store, {
-    title: files.join(' '),
+    title: plan ? capturePointsTitle(plan) : files.join(' '),
     ...(opts.filter !== undefined ? { initialFilter: opts.filter } : {}),
     onCrash: (e) => {
       reportError(e);
