@@ -11,10 +11,13 @@ import { newDecodedPacket } from './decode/decoded-packet.js';
 import { CaptureError } from './errors.js';
 import { linkTypeName } from './capture/link-types.js';
 import { TcpReassembler, type StreamHandler } from './tcp/reassembler.js';
+import { ConnectionViews } from './tcp/connection-views.js';
+import { shiftedSource } from './capture/clock-shift.js';
 import type { StreamLimits } from './tcp/types.js';
 import type { HaproxyConfig } from './correlate/haproxy/config.js';
 import type { Leg, ProxyInfo, ServerOnlyConnection, Session } from './correlate/model.js';
 import type { LedgerDetail } from './correlate/ledger.js';
+import type { CapturePointSeen } from './correlate/capture-views.js';
 
 export interface DecodeStats {
   packets: number;
@@ -42,11 +45,24 @@ export interface PipelineOptions {
    */
   sources?: PacketSource[];
   handler: StreamHandler;
+  /**
+   * Each file is a capture point (docs/capture-points.md): one reassembler per file, so a segment
+   * seen in two files is seen twice, not retransmitted; the views of one connection share its id
+   * (`views`). `handlerFor(i)` replaces `handler` for file i. Only for files, not `sources`.
+   */
+  capturePoints?: CapturePointsOptions;
   limits?: Partial<StreamLimits>;
   /** The handler keeps no connection object after its `close` returns, so they can be reused. */
   recycleConnections?: boolean;
   /** Called after each chunk read, with the sources, for progress display. */
   onChunk?: (captures: readonly CaptureInfo[]) => void;
+}
+
+export interface CapturePointsOptions {
+  handlerFor: (point: number) => StreamHandler;
+  views: ConnectionViews;
+  /** Per file: its clock − the reference's, seconds, subtracted from its timestamps (null: as it is). */
+  clockOffsets?: readonly (number | null)[];
 }
 
 export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult> {
@@ -57,7 +73,9 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   const files = opts.files ?? [];
   for (const [i, file] of files.entries()) {
     try {
-      const s = await openCapture(file, i);
+      const opened = await openCapture(file, i);
+      const offset = opts.capturePoints?.clockOffsets?.[i] ?? null;
+      const s = offset === null ? opened : shiftedSource(opened, offset);
       sources.push(s);
       indexOf.set(s, i);
     } catch (e) {
@@ -70,7 +88,15 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     indexOf.set(s, files.length + j);
   }
   const stats: DecodeStats = { packets: 0, tcp: 0, other: 0, fragments: 0, errors: {}, duplicateFrames: 0 };
-  const reassembler = new TcpReassembler(opts.handler, opts.limits, { recycleConnections: opts.recycleConnections === true });
+  const recycleConnections = opts.recycleConnections === true;
+  const cp = opts.capturePoints;
+  const reassembler = new TcpReassembler(cp ? cp.handlerFor(0) : opts.handler, opts.limits, cp ? { recycleConnections, views: { registry: cp.views, point: 0 } } : { recycleConnections });
+  // One per capture point (index = source); [reassembler] alone otherwise.
+  const reassemblers = [reassembler];
+  if (cp) {
+    for (let i = 1; i < files.length; i++) reassemblers.push(new TcpReassembler(cp.handlerFor(i), opts.limits, { recycleConnections, views: { registry: cp.views, point: i } }));
+  }
+  const multi = reassemblers.length > 1;
   const pkt = newDecodedPacket();
 
   // A source whose link type we cannot decode stops with one error, like a corrupt file, naming
@@ -101,7 +127,14 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     switch (pkt.outcome) {
       case 'tcp':
         stats.tcp++;
-        reassembler.push(rec, pkt);
+        if (multi) {
+          const r = reassemblers[rec.source] ?? reassembler;
+          r.push(rec, pkt);
+          const ts = rec.tsSec + rec.tsNsec / 1e9;
+          for (const o of reassemblers) if (o !== r) o.tick(ts);
+        } else {
+          reassembler.push(rec, pkt);
+        }
         break;
       case 'other':
         stats.other++;
@@ -121,15 +154,15 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     const infos = sources.map((s) => s.info);
     const onChunk = opts.onChunk;
     const result = await readPackets(sources.filter((s) => !rejected[indexOf.get(s)!]), onPacket, {
-      beforeFill: () => reassembler.beforeBufferReuse(),
+      beforeFill: multi ? () => { for (const r of reassemblers) r.beforeBufferReuse(); } : () => reassembler.beforeBufferReuse(),
       ...(onChunk ? { onChunk: () => onChunk(infos) } : {}),
     });
     errors.push(...result.errors);
   } finally {
     for (const s of sources) s.close();
   }
-  reassembler.finish();
-  stats.duplicateFrames = reassembler.duplicateFrames;
+  for (const r of reassemblers) r.finish();
+  stats.duplicateFrames = reassemblers.reduce((n, r) => n + r.duplicateFrames, 0);
   return { captures: sources.map((s) => s.info), stats, errors };
 }
 
@@ -165,6 +198,11 @@ export interface AnalyzeOptions {
   warmupLegs?: number;
   /** The proxies, already known (an earlier analysis): sessions stream from the first leg, no detection. */
   knownProxies?: ProxyInfo[];
+  /**
+   * Two files or more: each is a capture point (docs/capture-points.md), with its clock offset
+   * and the rank of its views (lower preferred). Without it several files are merged as one capture.
+   */
+  capturePoints?: { clockOffsets: readonly (number | null)[]; rank: readonly number[] };
 }
 
 export interface AnalyzeResult {
@@ -174,6 +212,8 @@ export interface AnalyzeResult {
   serverOnlyConnections: ServerOnlyConnection[];
   /** Every leg by id (Session.id, ServerLegRef.leg), with AnalyzeOptions.keepLegs only. */
   legs?: Map<string, Leg>;
+  /** With AnalyzeOptions.capturePoints: what each point saw, by role. */
+  pointsSeen?: CapturePointSeen[];
 }
 
 /** Head bytes the analysis keeps per leg direction: what pairing compares (COMPARED_HEAD_BYTES). */
@@ -181,14 +221,18 @@ const ANALYZE_HEAD_BYTES = 512;
 
 export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   // Loaded here, not at the top: `conns` and `follow` need none of it and start faster without.
-  const [{ LegCollector }, { StreamCorrelator }, { findDrops }, { inferHttpVerdicts }, { inferTcpVerdict }, lookup] = await Promise.all([
+  const files = opts.files ?? [];
+  const multi = opts.capturePoints !== undefined && files.length > 1 ? opts.capturePoints : null;
+  const [{ LegCollector }, { StreamCorrelator }, { findDrops }, { inferHttpVerdicts }, { inferTcpVerdict }, lookup, views] = await Promise.all([
     import('./correlate/leg-collector.js'),
     import('./correlate/stream.js'),
     import('./correlate/drops.js'),
     import('./correlate/haproxy/verdict-http.js'),
     import('./correlate/haproxy/verdict-tcp.js'),
     import('./correlate/haproxy/config-lookup.js'),
+    multi ? Promise.all([import('./correlate/capture-views.js'), import('./correlate/point-losses.js')]) : null,
   ]);
+  const tally = views && multi ? new views[0].PointTally(files.length) : null;
   const cfg = opts.haproxyConfig;
   const sessions: Session[] = [];
   const deliver = opts.onSession ?? ((s: Session): void => void sessions.push(s));
@@ -206,25 +250,40 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
         s.exchanges.forEach((e, i) => (e.haproxy = verdicts[i] ?? null));
       }
       s.drops = findDrops(s, byId, cfg);
+      if (tally && views) {
+        s.drops.push(...views[1].pointLosses(s, byId, files));
+        tally.clientLeg(s.id, s.client, s.frontend);
+        for (const l of s.serverLegs) tally.serverLeg(l.leg, l.source, l.server);
+      }
       deliver(s);
     },
   });
   const kept = opts.keepLegs ? (opts.legs ?? new Map<string, Leg>()) : null;
-  const collector = new LegCollector(
-    (leg) => {
-      kept?.set(leg.id, leg);
-      correlator.add(leg);
-    },
-    kept ? {} : { headBytes: ANALYZE_HEAD_BYTES },
-    { onOpen: (c) => correlator.opened(c) },
-  );
+  const onLeg = (leg: Leg): void => {
+    kept?.set(leg.id, leg);
+    tally?.leg(leg);
+    correlator.add(leg);
+  };
+  const legLimits = kept ? {} : { headBytes: ANALYZE_HEAD_BYTES };
+  let handler: StreamHandler;
+  let capturePoints: CapturePointsOptions | undefined;
+  if (multi && views) {
+    const registry = new ConnectionViews();
+    const merger = new views[0].LegViewMerger(registry, multi.rank, onLeg, (c) => correlator.opened(c));
+    const collectors = files.map((_, p) => new LegCollector((leg) => merger.leg(p, leg), legLimits, { onOpen: (c) => merger.opened(c) }));
+    handler = collectors[0]!;
+    capturePoints = { views: registry, handlerFor: (p) => collectors[p]!, clockOffsets: multi.clockOffsets };
+  } else {
+    handler = new LegCollector(onLeg, legLimits, { onOpen: (c) => correlator.opened(c) });
+  }
   const onChunk = opts.onChunk;
   // Wall-clock warm-up: tried at most once a second from the deadline on, until a proxy is found.
   let warmupAt = opts.warmupMs !== undefined ? Date.now() + opts.warmupMs : Infinity;
   const pipeline = await runPipeline({
     ...(opts.files ? { files: opts.files } : {}),
     ...(opts.sources ? { sources: opts.sources } : {}),
-    handler: collector,
+    handler,
+    ...(capturePoints ? { capturePoints } : {}),
     recycleConnections: true,
     onChunk: (caps) => {
       if (Date.now() >= warmupAt) warmupAt = correlator.endWarmupNow() ? Infinity : Date.now() + 1000;
@@ -234,7 +293,8 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   });
   const { proxies, serverOnlyConnections } = correlator.finish();
   sessions.sort((a, b) => a.start - b.start || Number(a.id) - Number(b.id));
-  return { pipeline, proxies, sessions, serverOnlyConnections, ...(kept ? { legs: kept } : {}) };
+  if (tally) for (const c of serverOnlyConnections) tally.serverLeg(c.leg, c.source, c.server);
+  return { pipeline, proxies, sessions, serverOnlyConnections, ...(kept ? { legs: kept } : {}), ...(tally ? { pointsSeen: tally.result() } : {}) };
 }
 
 /** Frontend and server names from the configuration, for the report. */

@@ -104,6 +104,10 @@ for f in tcpdump-*.err; do log "$f: $(grep -E 'captured' "$f" | tr '\n' ' ')"; d
 # Shifted clocks: the same packets, every timestamp moved.
 editcap -F pcap -t "$SHIFT_WEB1" web1.pcap web1-shifted.pcap
 editcap -F pcap -t "$SHIFT_CLIENT" client.pcap client-shifted.pcap
+# The proxy's two interfaces as two capture points (what tcpdump -i eth0 and -i eth1 on the
+# proxy host would hold): the same packets, split by subnet; one host, one clock.
+tcpdump -r proxy.pcap -w front.pcap 'net 198.18.1.0/24' 2>/dev/null
+tcpdump -r proxy.pcap -w back.pcap 'net 198.18.2.0/24' 2>/dev/null
 
 for f in client proxy web1 web2; do
   log "$f.pcap: $(tshark -r "$f.pcap" -q -z conv,tcp 2>/dev/null | grep -c '<->') TCP conversations, $(stat -c %s "$f.pcap") bytes"

@@ -10,6 +10,8 @@ import { escapeInline } from '../report/escape.js';
 import { Progress } from '../report/progress.js';
 import { reportInputErrors, statsNotes } from './input-notes.js';
 import { StreamWriter, writeOut } from './output.js';
+import { prepareCapturePoints } from './capture-points.js';
+import { capturePointsJson, capturePointsText } from '../multipoint.js';
 
 export interface AnalyzeCommandOptions {
   json?: boolean;
@@ -20,6 +22,8 @@ export interface AnalyzeCommandOptions {
   stats?: boolean;
   /** The ledger per delivery chunk (every forwarded stretch) instead of per message part. */
   ledger?: boolean;
+  /** "FILE=±SECONDS", repeatable: a capture point's clock offset, winning over the estimate. */
+  clockOffset?: string[];
 }
 
 /** Text that may hold a non-ASCII character from a configuration name: the writer takes ASCII only. */
@@ -35,8 +39,9 @@ export async function analyzeCommand(files: string[], opts: AnalyzeCommandOption
   const machine = opts.json === true || opts.ndjson === true;
   const cfg = opts.haproxyCfg !== undefined ? loadHaproxyConfig(opts.haproxyCfg) : undefined;
   const logLines = opts.haproxyLog !== undefined ? loadHaproxyLog(opts.haproxyLog) : undefined;
-  const progress = Progress.enabled(machine) ? new Progress(process.stderr) : null;
   const t0 = performance.now();
+  const plan = await prepareCapturePoints(files, opts.clockOffset);
+  const progress = Progress.enabled(machine) ? new Progress(process.stderr) : null;
   const out = opts.ndjson
     ? new StreamWriter('', '\n')
     : opts.json ? new StreamWriter(`{"formatVersion":${ANALYZE_FORMAT_VERSION},"sessions":[\n`, ',\n') : new StreamWriter('', '');
@@ -65,6 +70,7 @@ export async function analyzeCommand(files: string[], opts: AnalyzeCommandOption
     },
     onSession,
     ledger: opts.ledger ? 'chunks' : 'exchange',
+    ...(plan ? { capturePoints: { clockOffsets: plan.offsets, rank: plan.rank } } : {}),
   });
   progress?.done();
   if (opts.ndjson && sessions > 0) out.put('');
@@ -85,6 +91,7 @@ export async function analyzeCommand(files: string[], opts: AnalyzeCommandOption
       proxies: r.proxies.map(proxyJson),
       serverOnlyConnections: r.serverOnlyConnections.map(serverOnlyJson),
       captures: r.pipeline.captures.map(captureJson),
+      ...(plan ? { capturePoints: capturePointsJson(plan, r.pointsSeen) } : {}),
       errors: r.pipeline.errors.map((e) => e.message),
       stats: r.pipeline.stats,
       ...(comparison ? { haproxyLog: comparisonJson(comparison) } : {}),
@@ -94,6 +101,7 @@ export async function analyzeCommand(files: string[], opts: AnalyzeCommandOption
     let text = '';
     text += serverOnlyText(r.serverOnlyConnections);
     text += summary.text(r.proxies, r.serverOnlyConnections);
+    if (plan) text += capturePointsText(plan, r.pointsSeen, escapeInline);
     if (comparison) text += comparisonText(comparison);
     text += statsNotes(r.pipeline.stats);
     await writeOut(text);

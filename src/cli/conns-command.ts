@@ -1,6 +1,13 @@
 import { EXIT, type ExitCode } from '../errors.js';
-import { runPipeline, type DecodeStats } from '../pipeline.js';
-import { CONNS_FORMAT_VERSION, captureJson, connectionJsonLine } from '../report/connection-json.js';
+import { runPipeline, type CapturePointsOptions, type DecodeStats } from '../pipeline.js';
+import { CONNS_FORMAT_VERSION, captureJson, connectionJson, connectionJsonLine } from '../report/connection-json.js';
+import { connectionRow } from '../report/conns-text.js';
+import { capturePointsJson, capturePointsText, type CapturePointPlan } from '../multipoint.js';
+import { asciiJson } from '../report/analyze-json.js';
+import { escapeInline } from '../report/escape.js';
+import { ConnectionViews } from '../tcp/connection-views.js';
+import type { TcpConnection } from '../tcp/connection.js';
+import { prepareCapturePoints } from './capture-points.js';
 import { ConnsTable } from '../report/conns-text.js';
 import { Progress } from '../report/progress.js';
 import { reportInputErrors, statsNotes } from './input-notes.js';
@@ -9,6 +16,7 @@ import { StreamWriter, writeOut } from './output.js';
 export interface ConnsOptions {
   json?: boolean;
   stats?: boolean;
+  clockOffset?: string[];
 }
 
 /** `--stats`: how fast this run went, on stderr (what `npm run bench` reads). */
@@ -22,7 +30,32 @@ function printRunStats(stats: DecodeStats, t0: number): void {
 }
 
 export async function connsCommand(files: string[], opts: ConnsOptions): Promise<ExitCode> {
-  return opts.json === true ? connsJson(files, opts) : connsText(files, opts);
+  const plan = await prepareCapturePoints(files, opts.clockOffset);
+  return opts.json === true ? connsJson(files, opts, plan) : connsText(files, opts, plan);
+}
+
+/**
+ * Several capture points: each point's view of a connection is turned into `T` as it completes,
+ * and `emit` gets the preferred one (lowest rank) with every point that saw it, once the last
+ * view has completed: a connection is listed once.
+ */
+function capturePoints<T>(plan: CapturePointPlan, make: (c: TcpConnection) => T, emit: (seq: number, best: T, seenIn: number[]) => void): CapturePointsOptions {
+  const views = new ConnectionViews();
+  const pending = new Map<number, { point: number; value: T }[]>();
+  const handlerFor = (point: number) => ({
+    close: (c: TcpConnection): void => {
+      const list = pending.get(c.seq) ?? [];
+      list.push({ point, value: make(c) });
+      if (views.openViews(c.seq) > 0) {
+        if (list.length === 1) pending.set(c.seq, list);
+        return;
+      }
+      pending.delete(c.seq);
+      list.sort((a, b) => (plan.rank[a.point] ?? a.point) - (plan.rank[b.point] ?? b.point));
+      emit(c.seq, list[0]!.value, list.map((v) => v.point).sort((a, b) => a - b));
+    },
+  });
+  return { views, handlerFor, clockOffsets: plan.offsets };
 }
 
 /**
@@ -30,12 +63,16 @@ export async function connsCommand(files: string[], opts: ConnsOptions): Promise
  * completion; ids give the order of first packets), and memory holds only open connections.
  * The document's summary fields (captures, errors, stats) follow the connections.
  */
-async function connsJson(files: string[], opts: ConnsOptions): Promise<ExitCode> {
+async function connsJson(files: string[], opts: ConnsOptions, plan: CapturePointPlan | null): Promise<ExitCode> {
   const t0 = performance.now();
   const out = new StreamWriter(`{"formatVersion":${CONNS_FORMAT_VERSION},"connections":[\n`, ',\n');
+  const points = plan
+    ? capturePoints(plan, connectionJson, (_, c, seenIn) => out.put(JSON.stringify({ ...c, captures: seenIn })))
+    : null;
   const result = await runPipeline({
     files,
     handler: { close: (c) => out.put(connectionJsonLine(c)) },
+    ...(points ? { capturePoints: points } : {}),
     recycleConnections: true,
     onChunk: () => out.flush(),
   });
@@ -43,25 +80,30 @@ async function connsJson(files: string[], opts: ConnsOptions): Promise<ExitCode>
   if (opts.stats) printRunStats(result.stats, t0);
   const tail = {
     captures: result.captures.map(captureJson),
+    ...(plan ? { capturePoints: capturePointsJson(plan) } : {}),
     errors: result.errors.map((e) => e.message),
     stats: result.stats,
   };
-  await writeOut(`\n],${JSON.stringify(tail).slice(1)}\n`);
+  await writeOut(`\n],${asciiJson(JSON.stringify(tail)).slice(1)}\n`);
   return reportInputErrors(result.errors) ?? EXIT.ok;
 }
 
-async function connsText(files: string[], opts: ConnsOptions): Promise<ExitCode> {
-  const table = new ConnsTable();
+async function connsText(files: string[], opts: ConnsOptions, plan: CapturePointPlan | null): Promise<ExitCode> {
+  const table = new ConnsTable(plan !== null);
+  const points = plan ? capturePoints(plan, connectionRow, (seq, cells, seenIn) => table.addRow(seq, cells, seenIn)) : null;
   const progress = Progress.enabled(false) ? new Progress(process.stderr) : null;
   const t0 = performance.now();
   const result = await runPipeline({
     files,
     handler: { close: (c) => table.add(c) },
+    ...(points ? { capturePoints: points } : {}),
     recycleConnections: true,
     ...(progress ? { onChunk: (caps) => progress.update(caps) } : {}),
   });
   progress?.done();
-  const text = table.render(result.captures.map(captureJson)) + statsNotes(result.stats);
+  let text = table.render(result.captures.map(captureJson));
+  if (plan) text += capturePointsText(plan, undefined, escapeInline);
+  text += statsNotes(result.stats);
   if (opts.stats) printRunStats(result.stats, t0);
   await writeOut(text);
   return reportInputErrors(result.errors) ?? EXIT.ok;

@@ -37,6 +37,12 @@ const EXIT_CODES = `
 Exit codes: 0 ok; 1 internal error; 2 usage; 3 a capture cannot be opened;
 4 a capture is corrupt, truncated or of an unknown link type (what came before the fault is still reported).`;
 
+const CLOCK_OFFSET_HELP = 'with several captures: FILE\'s clock minus the reference\'s, e.g. web1.pcap=+0.350 or =-250ms (repeatable); wins over the estimate';
+const CAPTURE_POINTS_HELP = `
+Several files are capture points (one tcpdump per host): each file's clock offset is estimated
+from the packets two files both saw and applied before any timing; a connection seen in two files
+is one connection seen twice (docs/capture-points.md).`;
+
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 program
@@ -50,17 +56,19 @@ program
   .option('--ndjson', 'print one session per line as each session completes (the same objects as in --json)')
   .option('--ledger', 'with --json/--ndjson: the forwarding ledger per delivery chunk (every stretch and its hold time), not per message part')
   .option('--stats', 'print packets, processing time, rate and peak memory on stderr')
-  .addHelpText('after', EXIT_CODES)
-  .action(action((files: string[], opts: { proxy?: string[]; haproxyCfg?: string; haproxyLog?: string; json?: boolean; ndjson?: boolean; ledger?: boolean; stats?: boolean }) => analyzeCommand(files, opts)));
+  .option('--clock-offset <file=seconds>', CLOCK_OFFSET_HELP, collect)
+  .addHelpText('after', CAPTURE_POINTS_HELP + EXIT_CODES)
+  .action(action((files: string[], opts: { proxy?: string[]; haproxyCfg?: string; haproxyLog?: string; json?: boolean; ndjson?: boolean; ledger?: boolean; stats?: boolean; clockOffset?: string[] }) => analyzeCommand(files, opts)));
 
 program
   .command('conns')
   .description('List every TCP connection in the captures: endpoints, times, bytes each way, Zeek conn_state and history.')
-  .argument('<file...>', 'capture files (pcap, pcapng, optionally gzip-compressed; "-" reads stdin); several are merged by time')
+  .argument('<file...>', 'capture files (pcap, pcapng, optionally gzip-compressed; "-" reads stdin); several are capture points, one connection listed once')
   .option('--json', 'print the versioned JSON document (docs/json-contract.md) instead of a table')
   .option('--stats', 'print packets, processing time, rate and peak memory on stderr')
-  .addHelpText('after', EXIT_CODES)
-  .action(action((files: string[], opts: { json?: boolean; stats?: boolean }) => connsCommand(files, opts)));
+  .option('--clock-offset <file=seconds>', CLOCK_OFFSET_HELP, collect)
+  .addHelpText('after', CAPTURE_POINTS_HELP + EXIT_CODES)
+  .action(action((files: string[], opts: { json?: boolean; stats?: boolean; clockOffset?: string[] }) => connsCommand(files, opts)));
 
 program
   .command('follow')
@@ -99,10 +107,11 @@ program
   .option('--haproxy-cfg <file>', 'haproxy.cfg: names frontends and servers, explains timeouts')
   .option('--haproxy-log <file>', 'HAProxy\'s log: the verdict tab shows the real line next to the inferred one')
   .option('--filter <expr>', 'start with this filter (e.g. "server web1 & status 5xx"; ? in the TUI lists the language)')
+  .option('--clock-offset <file=seconds>', CLOCK_OFFSET_HELP, collect)
   .addHelpText('after', `
 Needs a terminal. Keys: j/k or arrows move, Enter opens a session, Tab switches tabs, / filters,
 s sorts, ? shows every key, q quits.${EXIT_CODES}`)
-  .action(action(async (files: string[], opts: { proxy?: string[]; haproxyCfg?: string; haproxyLog?: string; filter?: string }) => {
+  .action(action(async (files: string[], opts: { proxy?: string[]; haproxyCfg?: string; haproxyLog?: string; filter?: string; clockOffset?: string[] }) => {
     const { tuiCommand } = await import('./tui-command.js');
     return tuiCommand(files, opts);
   }));

@@ -10,12 +10,15 @@ import { analyze } from '../pipeline.js';
 import { Progress } from '../report/progress.js';
 import { reportInputErrors } from './input-notes.js';
 import { reportError } from './run-action.js';
+import { prepareCapturePoints } from './capture-points.js';
+import { capturePointsTitle } from '../multipoint.js';
 
 export interface TuiCommandOptions {
   proxy?: string[];
   haproxyCfg?: string;
   haproxyLog?: string;
   filter?: string;
+  clockOffset?: string[];
 }
 
 export async function tuiCommand(files: string[], opts: TuiCommandOptions): Promise<ExitCode> {
@@ -32,10 +35,12 @@ export async function tuiCommand(files: string[], opts: TuiCommandOptions): Prom
     ? loadHaproxyLog(opts.haproxyLog)
     : undefined;
 
+  const plan = await prepareCapturePoints(files, opts.clockOffset);
   const progress = Progress.enabled(false) ? new Progress(process.stderr) : null;
   const r = await analyze({
     files,
     keepLegs: true,
+    ...(plan ? { capturePoints: { clockOffsets: plan.offsets, rank: plan.rank } } : {}),
     ...(opts.proxy && opts.proxy.length > 0 ? { proxies: opts.proxy } : {}),
     ...(cfg ? { haproxyConfig: cfg } : {}),
     ...(progress ? { onChunk: (caps) => progress.update(caps) } : {}),
@@ -59,7 +64,7 @@ export async function tuiCommand(files: string[], opts: TuiCommandOptions): Prom
   if (faults > 0) store.setNotice(`${faults} input fault(s): printed on exit`);
 
   await runTui(store, {
-    title: files.join(' '),
+    title: plan ? capturePointsTitle(plan) : files.join(' '),
     ...(opts.filter !== undefined ? { initialFilter: opts.filter } : {}),
     onCrash: (e) => {
       reportError(e);

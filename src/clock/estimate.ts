@@ -289,11 +289,11 @@ export function estimateOffsets(points: readonly CapturePointPackets[], opts: Es
       const e = o.estimatedOffsetSeconds;
       const u = estimated[i]?.uncertainty ?? 0;
       if (e !== null && Math.abs(e - o.offsetSeconds!) > Math.max(3 * u, maxU)) {
-        warnings.push(`${o.file}: --clock-offset ${signedS(o.offsetSeconds!)} wins over the estimate ${signedS(e)} ± ${ms(u)} from the captures`);
+        warnings.push(`${o.file}: --clock-offset ${signedS(o.offsetSeconds!)} wins over the estimate ${signedS(e)} +/- ${ms(u)} from the captures`);
       }
     } else if (o.evidence === 'thin') {
       const notes = pathPairs(final[i]!.path).filter((pe) => pe.evidence === 'thin').map((pe) => `${pe.fileA} / ${pe.fileB}: ${pe.note}`);
-      warnings.push(`${o.file}: thin evidence for the offset ${signedS(o.offsetSeconds!)} ± ${ms(o.uncertaintySeconds!)} (${notes.join('; ')})`);
+      warnings.push(`${o.file}: thin evidence for the offset ${signedS(o.offsetSeconds!)} +/- ${ms(o.uncertaintySeconds!)} (${notes.join('; ')})`);
     }
   });
   for (const pe of pairs) {

@@ -78,6 +78,21 @@ export interface Leg {
   proxyProtocol: ProxyHeader | null;
   /** Capture files that saw this connection (indexes into the run's captures). */
   captures: number[];
+  /**
+   * Several capture points saw it: each point's view, the preferred one first (the leg's other
+   * fields are that view's). Absent when one point saw it. See docs/capture-points.md.
+   */
+  views?: LegView[];
+}
+
+/** One capture point's view of a leg (times already on the reference clock). */
+export interface LegView {
+  /** Index of the capture file. */
+  capture: number;
+  start: number;
+  end: number;
+  synTs: number | null;
+  dirs: [LegDirection, LegDirection];
 }
 
 export interface LegLimits {

@@ -23,13 +23,28 @@ export function connectionRow(c: TcpConnection): string[] {
  */
 export class ConnsTable {
   private readonly rows: string[] = [];
-  private readonly widths = CONNS_COLUMNS.map((t) => t.length);
+  private readonly columns: readonly string[];
+  private readonly widths: number[];
+
+  /**
+   * @param capturePoints several files as capture points: a SEEN IN column (the capture indexes
+   *   that saw the connection, as in the list of files below the table) before NOTES
+   */
+  constructor(private readonly capturePoints = false) {
+    this.columns = capturePoints ? [...CONNS_COLUMNS.slice(0, -1), 'SEEN IN', 'NOTES'] : CONNS_COLUMNS;
+    this.widths = this.columns.map((t) => t.length);
+  }
 
   add(c: TcpConnection): void {
-    const cells = connectionRow(c);
+    this.addRow(c.seq, connectionRow(c));
+  }
+
+  /** A row of connectionRow's cells; with capture points, `seenIn` is where it was seen. */
+  addRow(seq: number, cells: string[], seenIn?: readonly number[]): void {
+    if (this.capturePoints) cells.splice(cells.length - 1, 0, (seenIn ?? []).join(','));
     for (let i = 0; i < cells.length; i++) if (cells[i]!.length > this.widths[i]!) this.widths[i] = cells[i]!.length;
     // Cells hold no tab: endpoints, numbers, codes and letters only.
-    this.rows[c.seq - 1] = cells.join('\t');
+    this.rows[seq - 1] = cells.join('\t');
   }
 
   /** The table in id order, then one line per capture. */
@@ -44,7 +59,7 @@ export class ConnsTable {
       }
       return s.trimEnd();
     };
-    const out: string[] = [line(CONNS_COLUMNS)];
+    const out: string[] = [line(this.columns)];
     let n = 0;
     for (const row of this.rows) {
       if (row === undefined) continue;
@@ -52,8 +67,8 @@ export class ConnsTable {
       n++;
     }
     out.push('');
-    for (const c of captures) {
-      out.push(`${escapeInline(c.file)}: ${c.format}${c.compressed ? ' (gzip)' : ''}, ${c.linkTypes.join('/') || 'no packets'}, ${c.packets} packets`);
+    for (const [i, c] of captures.entries()) {
+      out.push(`${this.capturePoints ? `[${i}] ` : ''}${escapeInline(c.file)}: ${c.format}${c.compressed ? ' (gzip)' : ''}, ${c.linkTypes.join('/') || 'no packets'}, ${c.packets} packets`);
     }
     out.push(`${n} TCP connection${n === 1 ? '' : 's'}`);
     return out.join('\n') + '\n';

@@ -2,6 +2,7 @@ import type { PacketRecord } from '../capture/packet-record.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/decoded-packet.js';
 import { formatIPv6 } from '../decode/format-address.js';
 import { ConnectionTable } from './connection-table.js';
+import type { ConnectionViews } from './connection-views.js';
 import { TcpConnection, type ConnectionInit } from './connection.js';
 import type { HalfStream, HeldSegment } from './half-stream.js';
 import { seqDiff } from './seq.js';
@@ -48,16 +49,34 @@ export class TcpReassembler {
   private readonly recycle: boolean;
   /** Directions holding references into the reader's buffer (see Retention). */
   private readonly referencing: HalfStream[] = [];
+  /** Several capture points: ids shared by the views of one connection (connection-views.ts). */
+  private readonly views: ConnectionViews | null;
+  private readonly point: number;
 
   /**
    * With `recycleConnections`, a connection object is reused for a later connection once its
    * `close` has returned: the handler must not keep it (copy what it needs in `close`). At
    * millions of packets a second this spares the garbage collector most of its work.
    */
-  constructor(handler: StreamHandler, limits: Partial<StreamLimits> = {}, options: { recycleConnections?: boolean } = {}) {
+  constructor(
+    handler: StreamHandler,
+    limits: Partial<StreamLimits> = {},
+    options: { recycleConnections?: boolean; views?: { registry: ConnectionViews; point: number } } = {},
+  ) {
     this.handler = handler;
     this.limits = { ...DEFAULT_LIMITS, ...limits };
     this.recycle = options.recycleConnections === true;
+    this.views = options.views?.registry ?? null;
+    this.point = options.views?.point ?? 0;
+  }
+
+  /**
+   * Capture time moved on elsewhere (another capture point's packet): expiry follows it, so the
+   * views of one connection at several points complete at about the same time.
+   */
+  tick(ts: number): void {
+    if (ts > this.now) this.now = ts;
+    if (this.now - this.lastExpiry >= 1) this.expire();
   }
 
   get openConnections(): number {
@@ -135,15 +154,21 @@ export class TcpReassembler {
       }
     }
     const flipped = this.senderIsServer(pkt, srcAddr, dstAddr);
+    const clientAddress = flipped ? dstAddr : srcAddr;
+    const clientPort = flipped ? pkt.dstPort : pkt.srcPort;
+    const serverAddress = flipped ? srcAddr : dstAddr;
+    const serverPort = flipped ? pkt.srcPort : pkt.dstPort;
+    const clientAddr4 = flipped ? pkt.dst4 : pkt.src4;
+    const serverAddr4 = flipped ? pkt.src4 : pkt.dst4;
     const init: ConnectionInit = {
-      seq: this.nextId++,
+      seq: this.views === null ? this.nextId++ : this.views.open(this.point, pkt.ipVersion === 6 ? key6 : canonicalKey4(pkt), pkt),
       ipVersion: pkt.ipVersion === 6 ? 6 : 4,
-      clientAddress: flipped ? dstAddr : srcAddr,
-      clientPort: flipped ? pkt.dstPort : pkt.srcPort,
-      serverAddress: flipped ? srcAddr : dstAddr,
-      serverPort: flipped ? pkt.srcPort : pkt.dstPort,
-      clientAddr4: flipped ? pkt.dst4 : pkt.src4,
-      serverAddr4: flipped ? pkt.src4 : pkt.dst4,
+      clientAddress,
+      clientPort,
+      serverAddress,
+      serverPort,
+      clientAddr4,
+      serverAddr4,
       key6,
       start: ts,
       flipped,
@@ -546,9 +571,17 @@ export class TcpReassembler {
     c.state = c.computeState();
     c.completed = true;
     this.table.remove(c);
+    this.views?.close(c.seq);
     this.handler.close?.(c);
     if (this.recycle && this.free.length < 65536) this.free.push(c);
   }
+}
+
+/** The 4-tuple in an order both directions share (roles may be decided differently at each point). */
+function canonicalKey4(pkt: DecodedPacket): string {
+  const a = pkt.src4 * 65536 + pkt.srcPort;
+  const b = pkt.dst4 * 65536 + pkt.dstPort;
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
 }
 
 function sameBytes(a: Uint8Array, aAt: number, b: Uint8Array, bAt: number, n: number): boolean {
