@@ -199,3 +199,36 @@ test('FIN on a frame cut by the snap length: the cut bytes are a snaplen gap, th
   assert.deepEqual(r.missedBytes, [0, 70]);
   assert.equal(r.state, 'SF');
 });
+
+test('FIN missing from the capture: ACKed one past the data, the peer closes too: the FIN, not a byte', async () => {
+  const conv = handshake(C, S, 1000, 5000);
+  conv.data(0, 'GET');
+  conv.ack(1);
+  conv.data(1, pattern(20, 4));
+  conv.fin(1, { drop: true }); // the server's FIN, never captured
+  conv.ack(0); // the client ACKs 21: the data and the FIN
+  conv.fin(0);
+  conv.ack(1);
+  const r = await runOne(conv.packets);
+  assert.deepEqual(eventsOf(r, 1), [{ kind: 'data', offset: 0, length: 20 }]);
+  assert.deepEqual(r.bytes, [3, 20]);
+  assert.deepEqual(r.missedBytes, [0, 0]);
+  assert.equal(r.state, 'SF');
+  assert.deepEqual(r.anomalies, { fin_not_captured: 1 });
+});
+
+test('one byte past the data ACKed but the peer never closes: a byte not captured, not a FIN', async () => {
+  const conv = handshake(C, S, 1000, 5000);
+  conv.data(0, 'GET');
+  conv.ack(1);
+  conv.data(1, pattern(20, 4));
+  conv.data(1, 'x', { drop: true }); // a 1-byte write, never captured
+  conv.ack(0); // ACKs 21
+  const r = await runOne(conv.packets);
+  assert.deepEqual(eventsOf(r, 1), [
+    { kind: 'data', offset: 0, length: 20 },
+    { kind: 'gap', offset: 20, length: 1, reason: 'not_captured' },
+  ]);
+  assert.deepEqual(r.bytes, [3, 21]);
+  assert.deepEqual(r.anomalies, {});
+});

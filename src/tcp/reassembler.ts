@@ -553,6 +553,16 @@ export class TcpReassembler {
   /** Flushes one direction at completion: what never arrived becomes gaps. */
   private endDirection(c: TcpConnection, dir: Dir): void {
     const h = c.half[dir];
+    const peer = c.half[dir === 0 ? 1 : 0];
+    // A FIN the capture missed (a kernel drop at the capture point): the receiver ACKed exactly one
+    // sequence number past every byte seen, the sender neither FINed nor reset in the capture, and
+    // the receiver closed too. That number is the FIN, not a byte of data never captured.
+    if (h.finOffset < 0 && h.rstTime < 0 && h.ooo === null && h.nextOffset === h.highestEnd && h.ackedOffset === h.highestEnd + 1 && peer.finOffset >= 0) {
+      h.finOffset = h.highestEnd;
+      h.finTime = h.lastAckTime;
+      if (h.state !== 'reset') h.state = 'closed';
+      c.addAnomaly('fin_not_captured');
+    }
     // A FIN proves every byte before it was sent, ACKed or not.
     const limit = h.finOffset >= 0 ? h.finOffset : Math.max(h.highestEnd, h.ackedOffset);
     if (h.nextOffset < limit) this.skipTo(c, dir, limit, c.end);

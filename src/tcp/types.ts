@@ -45,6 +45,7 @@ export type AnomalyCode =
   | 'midstream_start'
   | 'ack_above_data'
   | 'expired_idle'
+  | 'fin_not_captured'
   | 'evicted_table_full';
 
 export interface StreamLimits {
