@@ -243,6 +243,11 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
     ...(opts.knownProxies !== undefined ? { knownProxies: opts.knownProxies } : {}),
     onSession: (s, byId) => {
       if (cfg) nameSession(s, cfg, lookup);
+      // Located first: bytes the proxy host took only at their retransmission move the timers.
+      if (views) {
+        s.losses = views[1].recoveredLosses(s, byId, files);
+        views[1].retimeTakenLate(s, byId, s.losses);
+      }
       if (s.mode === 'tcp') {
         s.haproxy = inferTcpVerdict(s, byId, cfg);
       } else {

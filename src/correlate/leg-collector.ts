@@ -11,6 +11,7 @@ import type { DecodedPacket } from '../decode/decoded-packet.js';
 import { TCP_ACK } from '../decode/decoded-packet.js';
 import type { TcpConnection } from '../tcp/connection.js';
 import type { StreamHandler } from '../tcp/reassembler.js';
+import { seqDiff } from '../tcp/seq.js';
 import type { Dir, GapReason } from '../tcp/types.js';
 import { DEFAULT_LEG_LIMITS, type Leg, type LegDirection, type LegGap, type LegLimits } from './model.js';
 
@@ -30,6 +31,9 @@ class DirectionBuilder {
   head: Uint8Array = NO_BYTES;
   headLength = 0;
   lastAck = -1;
+  resent: number[] | null = null;
+  /** The tcp stage's retransmitted-byte count after the last packet: a rise marks a retransmission. */
+  retransmitted = 0;
 
   appendHead(data: Uint8Array, max: number): void {
     if (this.headLength >= max) return;
@@ -114,9 +118,18 @@ export class LegCollector implements StreamHandler {
   }
 
   packet(c: TcpConnection, dir: Dir, pkt: DecodedPacket, ts: number): void {
-    if ((pkt.flags & TCP_ACK) === 0) return;
     const b = this.legs.get(c.seq);
     if (!b) return;
+    const h = c.half[dir];
+    const own = b.dirs[dir];
+    if (h.retransmittedBytes !== own.retransmitted) {
+      own.retransmitted = h.retransmittedBytes;
+      // Where the segment sat in the stream: nextSeq and nextOffset move together.
+      const offset = h.nextOffset + seqDiff(pkt.seq, h.nextSeq);
+      const list = (own.resent ??= []);
+      if (list.length < this.limits.maxChunks * 3) list.push(offset, pkt.payloadLength, ts);
+    }
+    if ((pkt.flags & TCP_ACK) === 0) return;
     // This packet acknowledges the other direction.
     const other: Dir = dir === 0 ? 1 : 0;
     const acked = c.half[other].ackedOffset;
@@ -203,6 +216,7 @@ function direction(c: TcpConnection, dir: Dir, d: DirectionBuilder): LegDirectio
     // Exact-size copies: what outlives the connection should not carry the builders' slack.
     chunks: d.chunks.slice(),
     acks: d.acks.slice(),
+    ...(d.resent !== null ? { resent: d.resent } : {}),
     gaps: d.gaps,
     head: d.headLength === d.head.length ? d.head : d.head.slice(0, d.headLength),
     firstDataTs: h.firstDataTime >= 0 ? h.firstDataTime : null,

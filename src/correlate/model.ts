@@ -33,6 +33,11 @@ export interface LegDirection {
   chunks: number[];
   /** The peer's acknowledgements: [ackedOffset, ts] pairs, each advancing (bounded). */
   acks: number[];
+  /**
+   * Segments that carried bytes already seen (retransmissions): [offset, length, ts] triples in
+   * capture order, the first LegLimits.maxChunks only; absent when there were none.
+   */
+  resent?: number[];
   gaps: LegGap[];
   /** The first bytes of the stream (at most LegLimits.headBytes), for matching and PROXY headers. */
   head: Uint8Array;
@@ -216,6 +221,27 @@ export interface Drop {
   code: string;
 }
 
+/**
+ * Segments lost on the way and retransmitted (delivered late, so not drops), located between two
+ * capture points of a leg (correlate/point-losses.ts): one per retransmitted segment.
+ */
+export interface Loss {
+  /** 'client' or the index into serverLegs of the leg it crossed. */
+  leg: 'client' | number;
+  direction: 'serverToClient' | 'clientToServer';
+  /** Stream offset on that leg, and length. */
+  offset: number;
+  bytes: number;
+  /** Copies that never reached the point nearer the receiver (1 unless retransmissions were lost too). */
+  copiesLost: number;
+  /** When the lost copy was sent, and the copy that got through (at the point nearer the sender). */
+  sent: number;
+  resent: number;
+  /** 'lost_between_client_and_proxy' | 'lost_between_proxy_and_server' | 'lost_inside_proxy_host'. */
+  code: string;
+  cause: string;
+}
+
 export interface TcpVerdict {
   termination: string;
   timers: { Tw: number; Tc: number; Tt: number };
@@ -238,6 +264,8 @@ export interface Session {
   exchanges: Exchange[];
   haproxy: TcpVerdict | null;
   drops: Drop[];
+  /** Several capture points only: segments lost on the way and retransmitted, located. */
+  losses?: Loss[];
   ledger: LedgerEntry[];
 }
 

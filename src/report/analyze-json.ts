@@ -2,7 +2,7 @@
  * The `analyze --json` contract (formatVersion 1, docs/analyze.md). Built from the correlate
  * stage's sessions; fields beyond the documented ones may be added without a version bump.
  */
-import type { Drop, Exchange, HeaderRewrites, ProxyInfo, ServerLegRef, ServerOnlyConnection, Session } from '../correlate/model.js';
+import type { Drop, Exchange, Loss, HeaderRewrites, ProxyInfo, ServerLegRef, ServerOnlyConnection, Session } from '../correlate/model.js';
 import { epoch } from './connection-json.js';
 
 export const ANALYZE_FORMAT_VERSION = 1;
@@ -53,6 +53,10 @@ function exchangeJson(e: Exchange): unknown {
   };
 }
 
+function lossJson(l: Loss): unknown {
+  return { leg: l.leg, direction: l.direction, offset: l.offset, bytes: l.bytes, copiesLost: l.copiesLost, sent: epoch(l.sent), resent: epoch(l.resent), code: l.code, cause: l.cause };
+}
+
 function dropJson(d: Drop): unknown {
   return { direction: d.direction, bytes: d.bytes, first: epoch(d.first), last: epoch(d.last), cause: d.cause, code: d.code };
 }
@@ -71,6 +75,7 @@ export function sessionJson(s: Session): unknown {
     exchanges: s.exchanges.map(exchangeJson),
     haproxy: s.haproxy === null ? null : { termination: s.haproxy.termination, timers: s.haproxy.timers, bytesRead: s.haproxy.bytesRead, log: s.haproxy.logLine },
     drops: s.drops.map(dropJson),
+    ...(s.losses !== undefined ? { losses: s.losses.map(lossJson) } : {}),
     ledger: s.ledger.map((l) => ({ ...l, arrived: epoch(l.arrived), departed: epoch(l.departed), holdMs: Math.round((l.departed - l.arrived) * 1e6) / 1e3 })),
   };
 }
@@ -149,7 +154,18 @@ export function sessionJsonText(s: Session): string {
     if (i > 0) o += ',';
     o += `{"direction":"${d.direction}","bytes":${n(d.bytes)},"first":${n(epoch(d.first))},"last":${n(epoch(d.last))},"cause":${qc(d.cause)},"code":${qc(d.code)}}`;
   }
-  o += '],"ledger":[';
+  o += ']';
+  if (s.losses !== undefined) {
+    o += ',"losses":[';
+    for (let i = 0; i < s.losses.length; i++) {
+      const l = s.losses[i]!;
+      if (i > 0) o += ',';
+      o += `{"leg":${typeof l.leg === 'number' ? n(l.leg) : '"client"'},"direction":"${l.direction}","offset":${n(l.offset)},"bytes":${n(l.bytes)},"copiesLost":${n(l.copiesLost)}`;
+      o += `,"sent":${n(epoch(l.sent))},"resent":${n(epoch(l.resent))},"code":${qc(l.code)},"cause":${qc(l.cause)}}`;
+    }
+    o += ']';
+  }
+  o += ',"ledger":[';
   for (let i = 0; i < s.ledger.length; i++) {
     const l = s.ledger[i]!;
     if (i > 0) o += ',';

@@ -59,6 +59,9 @@ export function sessionText(s: Session): string {
   for (const d of s.drops) {
     lines.push(`  DROP ${d.direction === 'clientToServer' ? 'client -> server' : 'server -> client'}: ${d.bytes} B between ${timeOfDay(d.first)} and ${timeOfDay(d.last)}: ${d.cause}`);
   }
+  for (const l of s.losses ?? []) {
+    lines.push(`  LOST ${l.direction === 'clientToServer' ? 'client -> server' : 'server -> client'} on the ${l.leg === 'client' ? 'client leg' : `server leg to ${serverLabel(s, l.leg)}`}: ${l.bytes} B at offset ${l.offset} sent ${timeOfDay(l.sent)}, got through ${timeOfDay(l.resent)} [${l.code}]: ${l.cause}`);
+  }
   return lines.join('\n') + '\n';
 }
 
@@ -76,6 +79,8 @@ export class SummaryCounts {
   private requests = 0;
   private drops = 0;
   private dropped = 0;
+  private losses = 0;
+  private lostBytes = 0;
 
   add(s: Session): void {
     const perServer = this.perServer;
@@ -94,6 +99,10 @@ export class SummaryCounts {
     }
     this.drops += s.drops.length;
     this.dropped += s.drops.reduce((n, d) => n + d.bytes, 0);
+    if (s.losses) {
+      this.losses += s.losses.length;
+      this.lostBytes += s.losses.reduce((n, l) => n + l.bytes, 0);
+    }
   }
 
   text(proxies: readonly ProxyInfo[], serverOnly: readonly ServerOnlyConnection[]): string {
@@ -107,6 +116,8 @@ export class SummaryCounts {
       `termination states: ${[...terminations].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ') || '-'}`,
       `drops: ${drops === 0 ? 'none' : `${drops} (${dropped} bytes)`}`,
     ];
+    // Only located with several capture points: a single capture has no line for it.
+    if (this.losses > 0) lines.push(`segments lost and retransmitted, located: ${this.losses} (${this.lostBytes} bytes)`);
     return lines.join('\n') + '\n';
   }
 }
