@@ -11,7 +11,8 @@ for t in haproxy tcpdump tshark nginx node timeout ss; do
   command -v "$t" >/dev/null 2>&1 || { echo "ERROR: required tool '$t' missing (apt-get install -y haproxy tcpdump tshark nginx-light nodejs)" >&2; exit 1; }
 done
 SCENARIOS=(http-roundrobin tcp-timeout-server tcp-timeout-client http-keepalive http-server-down
-           nginx-proxy haproxy-send-proxy http-reuse-always failures concurrent-identical multipoint)
+           nginx-proxy haproxy-send-proxy http-reuse-always failures concurrent-identical multipoint
+           multipoint-loss)
 BENCH=0
 if [ "${1:-}" = --bench ]; then BENCH=1; shift; fi
 [ $# -gt 0 ] && SCENARIOS=("$@")
