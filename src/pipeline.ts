@@ -244,9 +244,10 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
     onSession: (s, byId) => {
       if (cfg) nameSession(s, cfg, lookup);
       // Located first: bytes the proxy host took only at their retransmission move the timers.
-      if (views) {
-        s.losses = views[1].recoveredLosses(s, byId, files);
-        views[1].retimeTakenLate(s, byId, s.losses);
+      const losses = views ? views[1].recoveredLosses(s, byId, files) : [];
+      if (views && losses.length > 0) {
+        s.losses = losses;
+        views[1].retimeTakenLate(s, byId, losses);
       }
       if (s.mode === 'tcp') {
         s.haproxy = inferTcpVerdict(s, byId, cfg);

@@ -264,7 +264,7 @@ export interface Session {
   exchanges: Exchange[];
   haproxy: TcpVerdict | null;
   drops: Drop[];
-  /** Several capture points only: segments lost on the way and retransmitted, located. */
+  /** Several capture points only, when there are some: segments lost on the way and retransmitted, located. */
   losses?: Loss[];
   ledger: LedgerEntry[];
 }
