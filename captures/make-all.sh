@@ -7,8 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 [ "$(id -u)" = 0 ] || { echo "ERROR: make-all.sh must run as root (tcpdump on lo, ports 80/7/9000)" >&2; exit 1; }
-for t in haproxy tcpdump tshark nginx node timeout ss; do
-  command -v "$t" >/dev/null 2>&1 || { echo "ERROR: required tool '$t' missing (apt-get install -y haproxy tcpdump tshark nginx-light nodejs)" >&2; exit 1; }
+for t in haproxy tcpdump tshark editcap nginx node timeout ss ip nft; do
+  command -v "$t" >/dev/null 2>&1 || { echo "ERROR: required tool '$t' missing (apt-get install -y haproxy tcpdump tshark nginx-light nodejs iproute2 nftables)" >&2; exit 1; }
 done
 SCENARIOS=(http-roundrobin tcp-timeout-server tcp-timeout-client http-keepalive http-server-down
            nginx-proxy haproxy-send-proxy http-reuse-always failures concurrent-identical multipoint
