@@ -37,7 +37,8 @@ export function inferHttpVerdicts(session: Session, legs: ReadonlyMap<string, Le
   const out: ExchangeVerdict[] = [];
   let previousEnd: number | null = null;
   for (const v of exchangeViews(session, sl)) {
-    const t = timeline(v, client, previousEnd);
+    const names = namesOf(session, v, cfg);
+    const t = timeline(v, client, previousEnd, cfg !== undefined && !canQueue(names));
     previousEnd = t.close;
     const ms = (x: number | null): number => (x === null ? -1 : msElapsed(t.accept, x));
     const idle = ms(t.firstRead);
@@ -53,7 +54,6 @@ export function inferHttpVerdicts(session: Session, legs: ReadonlyMap<string, Le
       Ta: ms(t.close) - idle,
     };
     const outcome = httpOutcome(v, client);
-    const names = namesOf(session, v, cfg);
     const termination = outcome.state + cookieFlags(names.backendSection, names.serverEntry, v.clientRequest, v.serverResponse, v.clientResponse);
     const bytesRead = bytesReadOf(v, outcome.status);
     const req = v.clientRequest;
@@ -78,7 +78,27 @@ interface Timeline {
   close: number;
 }
 
-function timeline(v: ExchangeView, client: Leg, previousEnd: number | null): Timeline {
+/** A proxy slower than this to react to a complete request was doing something else than reading late. */
+const LATE_READ_MAX = 1;
+
+/**
+ * Whether HAProxy could have held this request in a queue: only for a server with a maxconn
+ * (its own or default-server's; 0 is no limit), or with `option http-buffer-request` (it then
+ * waits for the body before connecting).
+ */
+function canQueue(names: VerdictNames): boolean {
+  if (names.serverEntry === null) return true;
+  if (names.backendSection?.options['http-buffer-request']?.enabled === true) return true;
+  if (names.frontendSection?.options['http-buffer-request']?.enabled === true) return true;
+  return (names.serverEntry.maxconn ?? 0) > 0;
+}
+
+/**
+ * @param noQueue the configuration rules out any wait between reading the request and connecting
+ *   (canQueue): then HAProxy's first reaction to the request, however late, is when it read it;
+ *   a late one means a busy or descheduled process, and HAProxy's clock stamped the request then.
+ */
+function timeline(v: ExchangeView, client: Leg, previousEnd: number | null, noQueue: boolean): Timeline {
   const creq = v.clientRequest;
   const start = creq?.firstByteTs ?? v.exchange.requestStart;
   const accept = previousEnd ?? client.establishedTs ?? client.synAckTs ?? client.start;
@@ -88,10 +108,13 @@ function timeline(v: ExchangeView, client: Leg, previousEnd: number | null): Tim
   const reactions = [firstAttempt, sentOnServer, localAnswer];
 
   const headersAt = creq !== null && creq.headersCompleteTs >= 0 ? creq.headersCompleteTs : null;
-  const requestRead = headersAt === null ? null : reactionTo(headersAt, reactions);
+  const queue = firstAttempt ?? sentOnServer;
+  let requestRead = headersAt === null ? null : reactionTo(headersAt, reactions);
+  if (noQueue && headersAt !== null && requestRead === headersAt && queue !== null && queue > headersAt && queue - headersAt <= LATE_READ_MAX) {
+    requestRead = queue;
+  }
   const firstRead = creq !== null && creq.firstByteTs === creq.headersCompleteTs && requestRead !== null ? requestRead : start;
 
-  const queue = firstAttempt ?? sentOnServer;
   let connect: number | null = null;
   if (v.server !== null && v.server.synAckTs !== null) {
     connect = v.newConnection ? reactionTo(v.server.synAckTs, [v.server.dirs[0].firstDataTs]) : queue;
