@@ -1,6 +1,6 @@
 import { EXIT, type ExitCode } from '../errors.js';
 import { runPipeline, type DecodeStats } from '../pipeline.js';
-import { CONNS_FORMAT_VERSION, captureJson, connectionJsonLine } from '../report/connection-json.js';
+import { CONNS_FORMAT_VERSION, captureJson, writeConnectionJson } from '../report/connection-json.js';
 import { ConnsTable } from '../report/conns-text.js';
 import { Progress } from '../report/progress.js';
 import { reportInputErrors, statsNotes } from './input-notes.js';
@@ -35,7 +35,12 @@ async function connsJson(files: string[], opts: ConnsOptions): Promise<ExitCode>
   const out = new StreamWriter(`{"formatVersion":${CONNS_FORMAT_VERSION},"connections":[\n`, ',\n');
   const result = await runPipeline({
     files,
-    handler: { close: (c) => out.put(connectionJsonLine(c)) },
+    handler: {
+      close: (c) => {
+        out.next();
+        writeConnectionJson(out, c);
+      },
+    },
     recycleConnections: true,
     onChunk: () => out.flush(),
   });
