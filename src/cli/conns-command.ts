@@ -66,8 +66,10 @@ async function connsText(files: string[], opts: ConnsOptions): Promise<ExitCode>
     ...(progress ? { onChunk: (caps) => progress.update(caps) } : {}),
   });
   progress?.done();
-  const text = table.render(result.captures.map(captureJson)) + statsNotes(result.stats);
+  const text = table.render(result.captures.map(captureJson));
+  const notes = statsNotes(result.stats);
   if (opts.stats) printRunStats(result.stats, t0);
   await writeOut(text);
+  if (notes) await writeOut(notes);
   return reportInputErrors(result.errors) ?? EXIT.ok;
 }

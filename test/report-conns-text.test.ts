@@ -1,0 +1,91 @@
+/**
+ * The `conns` table and JSON lines are written as bytes (report/ascii-buffer.ts): they must be
+ * the very text the string formatting gives (String, toFixed, timeOfDay, padStart/padEnd).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runPipeline } from '../src/pipeline.js';
+import { AsciiBuffer } from '../src/report/ascii-buffer.js';
+import { fixed6 } from '../src/report/connection-json.js';
+import { CONNS_COLUMNS, ConnsTable } from '../src/report/conns-text.js';
+import { seconds, timeOfDay } from '../src/report/table.js';
+import type { TcpConnection } from '../src/tcp/connection.js';
+import { handshake, runCapture } from './helpers/tcp-harness.js';
+import { committedCaptures } from './helpers/tools.js';
+
+function written(f: (out: AsciiBuffer) => void): string {
+  const out = new AsciiBuffer(new Uint8Array(4)); // tiny: every write must grow it correctly
+  f(out);
+  return out.text();
+}
+
+test('integers digit by digit: the same text as String(n)', () => {
+  for (const n of [0, 7, 9, 10, 99, 100, 65535, 2 ** 31 - 1, 2 ** 31, 4294967295, 1e15 + 7, 2 ** 53 - 1, 2 ** 53, 1e21, 0.5, -3]) {
+    assert.equal(written((o) => o.uint(n)), String(n), String(n));
+  }
+});
+
+test('six-decimal times as bytes: the same text as fixed6, whole seconds cached or not', () => {
+  const times = [1795245410.52248, 1795245410.000001, 0.000003, 12, -0.25, 1795245411.999999, 1795245410.522479, 99999.5, 100000.25];
+  const out = new AsciiBuffer(new Uint8Array(4));
+  for (const t of [...times, ...times]) out.fixed6(t), out.byte(32);
+  assert.equal(out.text(), [...times, ...times].map((t) => `${fixed6(t)} `).join(''));
+  assert.equal(written((o) => o.fixed6(1795245410.52248)), '1795245410.522480');
+});
+
+/** The table as it was rendered from strings (padStart/padEnd, trimEnd): the reference. */
+function referenceTable(conns: TcpConnection[], tail: string): string {
+  const rows = conns.map((c) => {
+    let notes = '';
+    if (c.anomalies) for (const [k, n] of [...c.anomalies].sort()) notes += `${notes ? ',' : ''}${k}${n > 1 ? `x${n}` : ''}`;
+    const [o, r] = c.half;
+    return [c.id, timeOfDay(c.start), seconds(c.end - c.start), c.client, c.server, String(o.nextOffset), String(r.nextOffset), String(o.missedBytes + r.missedBytes), c.state, c.history, notes];
+  });
+  const all = [[...CONNS_COLUMNS], ...rows];
+  const widths = CONNS_COLUMNS.map((_, i) => Math.max(...all.map((row) => row[i]!.length)));
+  const right = new Set([0, 2, 5, 6, 7]);
+  const line = (cells: string[]): string =>
+    cells.map((v, i) => (right.has(i) ? v.padStart(widths[i]!) : i === cells.length - 1 ? v : v.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [...all.map(line), '', tail].join('\n');
+}
+
+async function tableOf(files: string[]): Promise<{ text: string; expected: string }> {
+  const table = new ConnsTable();
+  const done: TcpConnection[] = [];
+  const r = await runPipeline({
+    files,
+    // Not recycled: the reference reads the connections afterwards.
+    handler: { close: (c) => (table.add(c), done.push(c)) },
+  });
+  done.sort((a, b) => a.seq - b.seq);
+  const captures = r.captures.map((c) => ({ file: c.file, format: c.format, compressed: c.compressed, linkTypes: c.linkTypes, packets: c.packets }));
+  const tail = captures.map((c) => `${c.file}: ${c.format}, ${c.linkTypes.join('/')}, ${c.packets} packets`).join('\n') + `\n${done.length} TCP connection${done.length === 1 ? '' : 's'}\n`;
+  return { text: Buffer.from(table.render(captures)).toString('latin1'), expected: referenceTable(done, tail) };
+}
+
+test('the table of every committed capture is the one the string formatting gives', async () => {
+  let rows = 0;
+  for (const file of committedCaptures()) {
+    const { text, expected } = await tableOf([file]);
+    assert.equal(text, expected, file);
+    rows += text.split('\n').length;
+  }
+  assert.ok(rows > 100, `${rows} lines`);
+});
+
+test('IPv6 endpoints, anomaly notes with counts and a row wider than the titles', async () => {
+  const v6 = handshake('[2001:db8::1]:40000', '[2001:db8::2]:443', 1, 2);
+  v6.data(0, 'hello');
+  v6.data(0, 'HELLO', { seq: 2 }); // a retransmission with other bytes
+  v6.data(0, 'HELLO', { seq: 2 });
+  v6.ack(1);
+  const run = await runCapture(v6.packets);
+  const c = run.conns[0]!.conn;
+  assert.equal(c.anomalies?.get('overlap_different_bytes'), 2);
+  const table = new ConnsTable();
+  table.add(c);
+  const lines = Buffer.from(table.render([])).toString('latin1').split('\n');
+  assert.equal(lines[0], 'ID  START (UTC)      DURATION  CLIENT               SERVER             C>S BYTES  S>C BYTES  MISSED  STATE  HISTORY  NOTES');
+  assert.equal(lines[1], ` 1  ${timeOfDay(c.start)}  ${seconds(c.end - c.start)}  [2001:db8::1]:40000  [2001:db8::2]:443          5          0       0  ${c.state.padEnd(5)}  ${c.history.padEnd(7)}  overlap_different_bytesx2`);
+  assert.deepEqual(lines.slice(2), ['', '1 TCP connection', '']);
+});
