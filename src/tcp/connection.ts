@@ -22,24 +22,29 @@ export interface ConnectionInit {
  * directions, and what Zeek would write in conn.log for it.
  */
 export class TcpConnection {
+  // Every field starts with a value of its type (numbers as numbers, not undefined): a field
+  // first holding undefined holds any later number boxed, a new heap allocation per store.
   /** Connection number, in order of first packet from 1 (a number on the hot path; `id` is its text). */
-  seq!: number;
-  ipVersion!: 4 | 6;
-  clientPort!: number;
-  serverPort!: number;
+  seq = 0;
+  ipVersion: 4 | 6 = 4;
+  clientPort = 0;
+  serverPort = 0;
   /** IPv4 addresses as numbers (0 for IPv6), for fast matching. */
-  clientAddr4!: number;
-  serverAddr4!: number;
+  clientAddr4 = 0;
+  serverAddr4 = 0;
   /** Table key of an IPv6 connection ('' for IPv4). */
-  key6!: string;
+  key6 = '';
   /** IPv6 addresses (IPv4 ones are formatted from the numbers when asked for: not per connection). */
-  clientAddress6!: string;
-  serverAddress6!: string;
+  clientAddress6 = '';
+  serverAddress6 = '';
 
-  /** [client→server, server→client]. */
-  readonly half: [HalfStream, HalfStream] = [new HalfStream(), new HalfStream()];
-  start!: number;
-  end!: number;
+  /** Client→server and server→client, as fields: the per-packet path reads them without an array. */
+  readonly h0 = new HalfStream();
+  readonly h1 = new HalfStream();
+  /** [client→server, server→client] (h0, h1). */
+  readonly half: readonly [HalfStream, HalfStream] = [this.h0, this.h1];
+  start = 0;
+  end = 0;
   /** Index of the history string in the shared table (see appendHistory). */
   historyId = 0;
   /** The first packet seen came from the server (SYN-ACK first, or the midstream heuristic said so). */
@@ -95,8 +100,8 @@ export class TcpConnection {
     this.lruPrev = null;
     this.lruNext = null;
     this.inClosedList = false;
-    this.half[0].reset();
-    this.half[1].reset();
+    this.h0.reset();
+    this.h1.reset();
     this.identify(init);
     return this;
   }
@@ -152,12 +157,12 @@ export class TcpConnection {
     const bit = (ONCE_BITS[letter] ?? 0) << (dir * 4);
     if (this.onceLetters & bit) return;
     this.onceLetters |= bit;
-    this.appendHistory(dir === 0 ? letter.toUpperCase() : letter);
+    this.appendHistory(letter.charCodeAt(0) - (dir === 0 ? 32 : 0));
   }
 
   /** s/h, f, r: again only when the sequence number differs from the last packet with that flag. */
   historyFlag(dir: Dir, letter: 's' | 'h' | 'f' | 'r', seq: number): void {
-    const h = this.half[dir];
+    const h = (dir === 0 ? this.h0 : this.h1);
     if (letter === 'f') {
       if (h.lastFinSeq === seq) return;
       h.lastFinSeq = seq;
@@ -168,7 +173,7 @@ export class TcpConnection {
       if (h.lastSynSeq === seq) return;
       h.lastSynSeq = seq;
     }
-    this.appendHistory(dir === 0 ? letter.toUpperCase() : letter);
+    this.appendHistory(letter.charCodeAt(0) - (dir === 0 ? 32 : 0));
   }
 
   /** c, g, t, w: written at the 1st, 10th, 100th, ... occurrence. */
@@ -177,7 +182,7 @@ export class TcpConnection {
     const counts = (this.logCounts ??= [0, 0, 0, 0, 0, 0, 0, 0]);
     const n = (counts[i] ?? 0) + 1;
     counts[i] = n;
-    if (isPowerOfTen(n)) this.appendHistory(dir === 0 ? letter.toUpperCase() : letter);
+    if (isPowerOfTen(n)) this.appendHistory(letter.charCodeAt(0) - (dir === 0 ? 32 : 0));
   }
 
   /** The connection's id as users see it: "1", "2", ... */
@@ -194,12 +199,12 @@ export class TcpConnection {
    * Most connections share a handful of histories, so histories are interned: a connection holds
    * an index, and appending a letter is a lookup in a transition table, not a new string.
    */
-  private appendHistory(letter: string): void {
-    const code = letter.charCodeAt(0);
+  private appendHistory(code: number): void {
+    // A letter's code, not the letter: upper-casing a string per packet would allocate one.
     const slot = this.historyId * 128 + code;
     let next = slot < TRANSITIONS.length ? TRANSITIONS[slot]! : 0;
     if (next === 0) {
-      const text = HISTORIES[this.historyId]! + letter;
+      const text = HISTORIES[this.historyId]! + String.fromCharCode(code);
       next = HISTORY_IDS.get(text) ?? 0;
       if (next === 0) {
         next = HISTORIES.length;
@@ -213,12 +218,12 @@ export class TcpConnection {
 
   /** Zeek's conn_state, from the two endpoint states (base/protocols/conn/main.zeek). */
   computeState(): ConnState {
-    const os = this.half[0].state;
-    const rs = this.half[1].state;
+    const os = this.h0.state;
+    const rs = this.h1.state;
     const oInactive = os === 'inactive' || os === 'partial';
     const rInactive = rs === 'inactive' || rs === 'partial';
     if (rs === 'reset') {
-      if (os === 'syn_sent' || os === 'syn_ack_sent' || (os === 'reset' && this.half[0].highestEnd === 0 && this.half[1].highestEnd === 0)) return 'REJ';
+      if (os === 'syn_sent' || os === 'syn_ack_sent' || (os === 'reset' && this.h0.highestEnd === 0 && this.h1.highestEnd === 0)) return 'REJ';
       return oInactive ? 'RSTRH' : 'RSTR';
     }
     if (os === 'reset') {
