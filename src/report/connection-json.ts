@@ -5,7 +5,7 @@
 import type { CaptureInfo } from '../capture/packet-record.js';
 import type { TcpConnection } from '../tcp/connection.js';
 import type { ConnState } from '../tcp/types.js';
-import { AsciiBuffer, ascii } from './ascii-buffer.js';
+import { AsciiBuffer, FIXED6, LineTemplate, TEXT, UINT } from './ascii-buffer.js';
 
 export const CONNS_FORMAT_VERSION = 1;
 
@@ -117,99 +117,76 @@ export function connectionJsonLine(c: TcpConnection): string {
   return out.text();
 }
 
+/** The pieces of a connection's line, and what goes between them. */
+const LINE = new LineTemplate([
+  '{"id":"', '","client":"', ':', '","server":"', ':', '","start":', ',"end":',
+  ',"bytes":{"clientToServer":', ',"serverToClient":', '},"missedBytes":{"clientToServer":', ',"serverToClient":',
+  '},"state":"', '","history":"', '","packets":{"clientToServer":', ',"serverToClient":',
+  '},"frameBytes":{"clientToServer":', ',"serverToClient":', '},"retransmittedBytes":{"clientToServer":', ',"serverToClient":',
+  '},"handshakeRtt":', ',"anomalies":{', '},"captures":[', ']}',
+]);
+LINE.kind.set([UINT, TEXT, UINT, TEXT, UINT, FIXED6, FIXED6, UINT, UINT, UINT, UINT, TEXT, TEXT, UINT, UINT, UINT, UINT, UINT, UINT, FIXED6, TEXT, TEXT]);
+
 /**
  * connectionJsonLine(c), written straight into `out` as bytes: several times faster than
  * building the string, for streaming tens of thousands of connections.
  * Every string in it is an endpoint, a code or history letters: nothing needs escaping.
  */
 export function writeConnectionJson(out: AsciiBuffer, c: TcpConnection): void {
-  const o = c.half[0];
-  const r = c.half[1];
-  out.bytes(J0);
-  out.uint(c.seq);
-  out.bytes(J1);
-  writeEndpoint(out, c.clientAddress, c.clientPort);
-  out.bytes(J2);
-  writeEndpoint(out, c.serverAddress, c.serverPort);
-  out.bytes(J3);
-  out.fixed6(c.start);
-  out.bytes(J4);
-  out.fixed6(c.end);
-  out.bytes(J5);
-  out.uint(o.nextOffset);
-  out.bytes(J6);
-  out.uint(r.nextOffset);
-  out.bytes(J7);
-  out.uint(o.missedBytes);
-  out.bytes(J8);
-  out.uint(r.missedBytes);
-  out.bytes(J9);
-  out.ascii(c.state);
-  out.bytes(J10);
-  out.ascii(c.history);
-  out.bytes(J11);
-  out.uint(o.packets);
-  out.bytes(J12);
-  out.uint(r.packets);
-  out.bytes(J13);
-  out.uint(o.frameBytes);
-  out.bytes(J14);
-  out.uint(r.frameBytes);
-  out.bytes(J15);
-  out.uint(o.retransmittedBytes);
-  out.bytes(J16);
-  out.uint(r.retransmittedBytes);
-  out.bytes(J17);
+  const o = c.h0;
+  const r = c.h1;
+  const { num, str, kind } = LINE;
+  num[0] = c.seq;
+  str[1] = bracketed(c.clientAddress);
+  num[2] = c.clientPort;
+  str[3] = bracketed(c.serverAddress);
+  num[4] = c.serverPort;
+  num[5] = c.start;
+  num[6] = c.end;
+  num[7] = o.nextOffset;
+  num[8] = r.nextOffset;
+  num[9] = o.missedBytes;
+  num[10] = r.missedBytes;
+  str[11] = c.state;
+  str[12] = c.history;
+  num[13] = o.packets;
+  num[14] = r.packets;
+  num[15] = o.frameBytes;
+  num[16] = r.frameBytes;
+  num[17] = o.retransmittedBytes;
+  num[18] = r.retransmittedBytes;
   const rtt = c.handshakeRtt;
-  if (rtt === null) out.bytes(J18);
-  else out.fixed6(rtt);
-  out.bytes(J19);
-  if (c.anomalies) {
-    let first = true;
-    for (const [k, n] of [...c.anomalies].sort()) {
-      out.byte(first ? 34 : 44);
-      if (!first) out.byte(34);
-      first = false;
-      out.ascii(k);
-      out.bytes(J20);
-      out.uint(n);
-    }
+  if (rtt === null) {
+    kind[19] = TEXT;
+    str[19] = 'null';
+  } else {
+    kind[19] = FIXED6;
+    num[19] = rtt;
   }
-  out.bytes(J21);
-  let first = true;
-  for (let i = 0; i < 31; i++) {
-    if ((c.sources & (1 << i)) === 0) continue;
-    if (!first) out.byte(44);
-    first = false;
-    out.uint(i);
-  }
-  out.bytes(J22);
+  let anomalies = '';
+  if (c.anomalies) for (const [k, n] of [...c.anomalies].sort()) anomalies += `${anomalies ? ',' : ''}"${k}":${n}`;
+  str[20] = anomalies;
+  str[21] = capturesText(c.sources);
+  LINE.write(out);
 }
 
-/** The constant pieces of a connection's line. */
-const J0 = ascii('{"id":"');
-const J1 = ascii('","client":"');
-const J2 = ascii('","server":"');
-const J3 = ascii('","start":');
-const J4 = ascii(',"end":');
-const J5 = ascii(',"bytes":{"clientToServer":');
-const J6 = ascii(',"serverToClient":');
-const J7 = ascii('},"missedBytes":{"clientToServer":');
-const J8 = ascii(',"serverToClient":');
-const J9 = ascii('},"state":"');
-const J10 = ascii('","history":"');
-const J11 = ascii('","packets":{"clientToServer":');
-const J12 = ascii(',"serverToClient":');
-const J13 = ascii('},"frameBytes":{"clientToServer":');
-const J14 = ascii(',"serverToClient":');
-const J15 = ascii('},"retransmittedBytes":{"clientToServer":');
-const J16 = ascii(',"serverToClient":');
-const J17 = ascii('},"handshakeRtt":');
-const J18 = ascii('null');
-const J19 = ascii(',"anomalies":{');
-const J20 = ascii('":');
-const J21 = ascii('},"captures":[');
-const J22 = ascii(']}');
+/** An IPv6 address in brackets, as in formatEndpoint (IPv4 ones as they are). */
+function bracketed(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}
+
+let lastSources = 1;
+let lastCaptures = '0';
+
+/** The capture indexes of a sources bit set, "0,2"; nearly every connection has the same. */
+function capturesText(sources: number): string {
+  if (sources === lastSources) return lastCaptures;
+  let s = '';
+  for (let i = 0; i < 31; i++) if (sources & (1 << i)) s += s ? `,${i}` : `${i}`;
+  lastSources = sources;
+  lastCaptures = s;
+  return s;
+}
 
 /** formatEndpoint's text: "ip:port", or "[v6]:port". */
 export function writeEndpoint(out: AsciiBuffer, address: string, port: number): void {
