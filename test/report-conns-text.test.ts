@@ -5,32 +5,68 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runPipeline } from '../src/pipeline.js';
-import { AsciiBuffer } from '../src/report/ascii-buffer.js';
+import { AsciiBuffer, CLOCK, FIXED6, LineTemplate, TEXT, UINT } from '../src/report/ascii-buffer.js';
 import { fixed6 } from '../src/report/connection-json.js';
-import { CONNS_COLUMNS, ConnsTable } from '../src/report/conns-text.js';
+import { CONNS_COLUMNS, ConnsTable, sixDecimalsExact } from '../src/report/conns-text.js';
 import { seconds, timeOfDay } from '../src/report/table.js';
 import type { TcpConnection } from '../src/tcp/connection.js';
 import { handshake, runCapture } from './helpers/tcp-harness.js';
 import { committedCaptures } from './helpers/tools.js';
 
-function written(f: (out: AsciiBuffer) => void): string {
-  const out = new AsciiBuffer(new Uint8Array(4)); // tiny: every write must grow it correctly
-  f(out);
-  return out.text();
-}
-
 test('integers digit by digit: the same text as String(n)', () => {
   for (const n of [0, 7, 9, 10, 99, 100, 65535, 2 ** 31 - 1, 2 ** 31, 4294967295, 1e15 + 7, 2 ** 53 - 1, 2 ** 53, 1e21, 0.5, -3]) {
-    assert.equal(written((o) => o.uint(n)), String(n), String(n));
+    const out = new AsciiBuffer(new Uint8Array(4));
+    out.uint(n);
+    assert.equal(out.text(), String(n), String(n));
   }
 });
 
-test('six-decimal times as bytes: the same text as fixed6, whole seconds cached or not', () => {
-  const times = [1795245410.52248, 1795245410.000001, 0.000003, 12, -0.25, 1795245411.999999, 1795245410.522479, 99999.5, 100000.25];
-  const out = new AsciiBuffer(new Uint8Array(4));
-  for (const t of [...times, ...times]) out.fixed6(t), out.byte(32);
-  assert.equal(out.text(), [...times, ...times].map((t) => `${fixed6(t)} `).join(''));
-  assert.equal(written((o) => o.fixed6(1795245410.52248)), '1795245410.522480');
+test('a line template: integers, six-decimal times and clocks as the string formatting writes them', () => {
+  const line = new LineTemplate(['<', '|', '|', '|', '|', '>']);
+  line.kind.set([UINT, FIXED6, CLOCK, TEXT, UINT]);
+  const values: [number, number, number, string, number][] = [
+    [0, 1795245410.52248, 1795245410.52248, 'ShADadR', 2 ** 31 - 1],
+    [9, 1795245410.000001, 86399.9999994, '', 2 ** 31],
+    [10, 0.000003, 0, 'x', 4294967295],
+    [65535, 12, 1795245411.999999, 'RSTO', 1e15 + 7],
+    [99, -0.25, 1700000000.1234565, '^', 2 ** 53],
+    [100, 1795245410.522479, 59.5, 'z', 1e21],
+  ];
+  const out = new AsciiBuffer(new Uint8Array(4)); // tiny: the template must grow it correctly
+  let expected = '';
+  for (const [a, t, clock, s, b] of values) {
+    [line.num[0], line.num[1], line.num[2], line.str[3], line.num[4]] = [a, t, clock, s, b];
+    line.write(out);
+    expected += `<${a}|${fixed6(t)}|${timeOfDay(clock)}|${s}|${b}>`;
+    assert.equal(line.ends[4], out.pos - 1, 'ends: where the last slot ended');
+  }
+  assert.equal(out.text(), expected);
+  assert.ok(expected.includes('|1795245410.522480|07:16:50.522480|ShADadR|2147483647>'), expected);
+});
+
+test('durations with six decimals from integers only where that is toFixed(6)', () => {
+  const line = new LineTemplate(['', '']);
+  line.kind[0] = FIXED6;
+  let exact = 0;
+  let checked = 0;
+  // Differences of nanosecond and microsecond timestamps, ties (x.5 microseconds) included.
+  for (let i = 0; i < 200000; i++) {
+    const start = 1795245410 + (i % 1000) * 0.001 + (i % 7) * 1e-9;
+    const end = start + (i % 2 ? i * 0.0000005 : i * 1.3e-9) + (i % 3) * 0.0000005;
+    for (const d of [end - start, i * 0.0000005, i * 1e-7 + 5e-7]) {
+      if (!sixDecimalsExact(d)) continue;
+      exact++;
+      const out = new AsciiBuffer(new Uint8Array(32));
+      line.num[0] = d;
+      line.write(out);
+      assert.equal(out.text(), d.toFixed(6), String(d));
+      checked++;
+    }
+  }
+  assert.ok(exact > 400000, `${exact} of 600000 taken the integer way`);
+  assert.equal(sixDecimalsExact(0.0000005), false, 'a tie goes to toFixed');
+  assert.equal(sixDecimalsExact(10), false, 'ten seconds and more have three decimals');
+  assert.equal(checked, exact);
 });
 
 /** The table as it was rendered from strings (padStart/padEnd, trimEnd): the reference. */

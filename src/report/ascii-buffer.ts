@@ -39,21 +39,8 @@ export class AsciiBuffer {
     this.pos = p;
   }
 
-  /** Bytes made by `ascii()` below (constant text: a loop over bytes beats one over a string's chars). */
-  bytes(b: Uint8Array): void {
-    const n = b.length;
-    this.ensure(n);
-    const buf = this.buf;
-    const p = this.pos;
-    // set() is a native copy: slower to call, faster per byte.
-    if (n > 16) buf.set(b, p);
-    else for (let i = 0; i < n; i++) buf[p + i] = b[i]!;
-    this.pos = p + n;
-  }
-
   /** A non-negative integer, as String(n) writes it. */
   uint(n: number): void {
-    if (n >= 0 && n <= 0x7fffffff && (n | 0) === n) return this.int31(n);
     if (!(n >= 0 && n <= 0x3fffffffffff && Math.floor(n) === n)) return this.ascii(String(n));
     let digits = 1;
     for (let p = 10; p <= n; p *= 10) digits++;
@@ -71,62 +58,6 @@ export class AsciiBuffer {
     this.pos = start + digits;
   }
 
-  /** uint() of 0 <= n < 2^31: integer arithmetic (a division by 10 is a multiplication then). */
-  private int31(n: number): void {
-    const digits = n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6 : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
-    this.ensure(digits);
-    const buf = this.buf;
-    let i = this.pos + digits;
-    let v = n | 0;
-    while (v >= 10) {
-      const q = (v / 10) | 0;
-      buf[--i] = 48 + v - q * 10;
-      v = q;
-    }
-    buf[--i] = 48 + v;
-    this.pos += digits;
-  }
-
-  /** v (0 <= v < 10^width, an integer below 2^31) with leading zeros to `width` digits. */
-  padded(v: number, width: number): void {
-    this.ensure(width);
-    const buf = this.buf;
-    for (let i = this.pos + width - 1; i >= this.pos; i--) {
-      const q = (v / 10) | 0;
-      buf[i] = 48 + (v - q * 10);
-      v = q;
-    }
-    this.pos += width;
-  }
-
-  /**
-   * Seconds with exactly six decimals, from integers (the same text as connection-json's
-   * fixed6): exact microseconds, and the same number as the double when parsed.
-   */
-  fixed6(t: number): void {
-    const us = Math.round(t * 1e6);
-    const neg = us < 0;
-    const a = neg ? -us : us;
-    const whole = Math.floor(a / 1e6);
-    if (neg) this.byte(45);
-    if (whole < 100000) {
-      this.uint(whole);
-    } else if (whole === this.lastWhole) {
-      // Epoch times of one capture share their whole seconds: the digits of the last are kept.
-      this.bytes(this.lastWholeBytes);
-    } else {
-      const at = this.pos;
-      this.uint(whole);
-      this.lastWhole = whole;
-      this.lastWholeBytes = Uint8Array.prototype.slice.call(this.buf, at, this.pos);
-    }
-    this.byte(46);
-    this.padded(a - whole * 1e6, 6);
-  }
-
-  private lastWhole = -1;
-  private lastWholeBytes = new Uint8Array(0);
-
   /** The bytes written so far, as a string (for tests and small outputs). */
   text(from = 0): string {
     let s = '';
@@ -135,7 +66,7 @@ export class AsciiBuffer {
   }
 }
 
-/** The bytes of an ASCII string, for AsciiBuffer.bytes. */
+/** The bytes of an ASCII string. */
 export function ascii(s: string): Uint8Array {
   return Uint8Array.from(s, (ch) => ch.charCodeAt(0));
 }
@@ -143,14 +74,25 @@ export function ascii(s: string): Uint8Array {
 export const UINT = 0;
 export const FIXED6 = 1;
 export const TEXT = 2;
-export type SlotKind = typeof UINT | typeof FIXED6 | typeof TEXT;
+export const CLOCK = 3;
+export type SlotKind = typeof UINT | typeof FIXED6 | typeof TEXT | typeof CLOCK;
+
+/** n (0..99) as two digits at buf[p]; returns the position after them. */
+function twoDigits(buf: Uint8Array, p: number, n: number): number {
+  const tens = Math.floor(n / 10);
+  buf[p] = 48 + tens;
+  buf[p + 1] = 48 + n - tens * 10;
+  return p + 2;
+}
 
 /**
  * A line of constant text with values between its pieces, written in one function with no call
  * per piece: per-connection output is dozens of pieces, and a call each (too many to inline)
  * cost more than the bytes. Fill `kind`, `num` and `str` for the slots, then `write`.
  * Slot i comes after piece i: a non-negative integer (UINT, num[i]), seconds with six decimals
- * (FIXED6, num[i]; the text of AsciiBuffer.fixed6), or ASCII text (TEXT, str[i]).
+ * (FIXED6, num[i]; the text of AsciiBuffer.fixed6), ASCII text (TEXT, str[i]), or the UTC time
+ * of day of non-negative epoch seconds (CLOCK, num[i]; table.ts's timeOfDay, "07:41:33.522479").
+ * After `write`, ends[i] is where slot i ended in the buffer.
  */
 export class LineTemplate {
   private readonly text: Uint8Array;
@@ -159,6 +101,7 @@ export class LineTemplate {
   readonly kind: Uint8Array;
   readonly num: Float64Array;
   readonly str: string[];
+  readonly ends: Int32Array;
 
   constructor(pieces: readonly string[]) {
     this.text = ascii(pieces.join(''));
@@ -167,10 +110,11 @@ export class LineTemplate {
     this.kind = new Uint8Array(this.slots);
     this.num = new Float64Array(this.slots);
     this.str = new Array<string>(this.slots).fill('');
+    this.ends = new Int32Array(this.slots);
   }
 
   write(out: AsciiBuffer): void {
-    const { text, pieces, kind, num, str, slots } = this;
+    const { text, pieces, kind, num, str, slots, ends } = this;
     // Room first: at most 20 digits for a number, 28 characters for a time.
     let room = text.length;
     for (let i = 0; i < slots; i++) room += kind[i] === TEXT ? str[i]!.length : 28;
@@ -191,6 +135,26 @@ export class LineTemplate {
       if (kd === TEXT) {
         const s = str[i]!;
         for (let k = 0; k < s.length; k++) buf[p++] = s.charCodeAt(k);
+        ends[i] = p;
+        continue;
+      }
+      if (kd === CLOCK) {
+        const totalUs = Math.round(num[i]! * 1e6);
+        const day = Math.floor(totalUs / 1e6) % 86400;
+        p = twoDigits(buf, p, Math.floor(day / 3600));
+        buf[p++] = 58;
+        p = twoDigits(buf, p, Math.floor(day / 60) % 60);
+        buf[p++] = 58;
+        p = twoDigits(buf, p, day % 60);
+        buf[p++] = 46;
+        let f = totalUs % 1e6;
+        for (let d = p + 5; d >= p; d--) {
+          const q = Math.floor(f / 10);
+          buf[d] = 48 + f - q * 10;
+          f = q;
+        }
+        p += 6;
+        ends[i] = p;
         continue;
       }
       let v = num[i]!;
@@ -228,6 +192,7 @@ export class LineTemplate {
         }
         p += 6;
       }
+      ends[i] = p;
     }
     out.pos = p;
   }

@@ -171,7 +171,7 @@ export function writeConnectionJson(out: AsciiBuffer, c: TcpConnection): void {
 }
 
 /** An IPv6 address in brackets, as in formatEndpoint (IPv4 ones as they are). */
-function bracketed(address: string): string {
+export function bracketed(address: string): string {
   return address.includes(':') ? `[${address}]` : address;
 }
 
@@ -188,11 +188,3 @@ function capturesText(sources: number): string {
   return s;
 }
 
-/** formatEndpoint's text: "ip:port", or "[v6]:port". */
-export function writeEndpoint(out: AsciiBuffer, address: string, port: number): void {
-  const v6 = address.includes(':');
-  if (v6) out.byte(91);
-  out.ascii(address);
-  out.ascii(v6 ? ']:' : ':');
-  out.uint(port);
-}
