@@ -24,55 +24,55 @@ export interface ConnectionInit {
 export class TcpConnection {
   // Every field starts with a value of its type (numbers as numbers, not undefined): a field
   // first holding undefined holds any later number boxed, a new heap allocation per store.
-  /** Connection number, in order of first packet from 1 (a number on the hot path; `id` is its text). */
-  seq = 0;
-  ipVersion: 4 | 6 = 4;
-  clientPort = 0;
-  serverPort = 0;
+  // Fields are laid out in declaration order: those every packet reads come first, so that
+  // they share a few cache lines (the table lookup's, then the per-packet ones).
+
+  // Connection table links (owned by ConnectionTable), and what the lookup compares.
+  hashNext: TcpConnection | null = null;
   /** IPv4 addresses as numbers (0 for IPv6), for fast matching. */
   clientAddr4 = 0;
   serverAddr4 = 0;
+  clientPort = 0;
+  serverPort = 0;
+  ipVersion: 4 | 6 = 4;
+  /** Client→server and server→client, as fields: the per-packet path reads them without an array. */
+  readonly h0 = new HalfStream();
+  readonly h1 = new HalfStream();
+  end = 0;
+  /** Capture files (bit per source index, first 31) in which packets of this connection were seen. */
+  sources = 0;
+  /** Capture time at which it became closed (FIN both ways, or a RST); -1 while open. */
+  closedAt = -1;
+  inClosedList = false;
+  lruPrev: TcpConnection | null = null;
+  lruNext: TcpConnection | null = null;
+  /** Bits of once-only history letters already written, per direction (a, d, i, q). */
+  onceLetters = 0;
+  /** Index of the history string in the shared table (see appendHistory). */
+  historyId = 0;
+  synAckTime = -1;
+  handshakeAckTime = -1;
+
+  /** Connection number, in order of first packet from 1 (a number on the hot path; `id` is its text). */
+  seq = 0;
+  /** Its ConnectionTable hash (IPv4). */
+  hash4 = 0;
   /** Table key of an IPv6 connection ('' for IPv4). */
   key6 = '';
   /** IPv6 addresses (IPv4 ones are formatted from the numbers when asked for: not per connection). */
   clientAddress6 = '';
   serverAddress6 = '';
-
-  /** Client→server and server→client, as fields: the per-packet path reads them without an array. */
-  readonly h0 = new HalfStream();
-  readonly h1 = new HalfStream();
   /** [client→server, server→client] (h0, h1). */
   readonly half: readonly [HalfStream, HalfStream] = [this.h0, this.h1];
   start = 0;
-  end = 0;
-  /** Index of the history string in the shared table (see appendHistory). */
-  historyId = 0;
   /** The first packet seen came from the server (SYN-ACK first, or the midstream heuristic said so). */
   flipped = false;
   anomalies: Map<AnomalyCode, number> | null = null;
-  /** Capture files (bit per source index, first 31) in which packets of this connection were seen. */
-  sources = 0;
-
   synTime = -1;
-  synAckTime = -1;
-  handshakeAckTime = -1;
-  /** Capture time at which it became closed (FIN both ways, or a RST); -1 while open. */
-  closedAt = -1;
   completed = false;
   state: ConnState = 'OTH';
-
-  /** Bits of once-only history letters already written, per direction (a, d, i, q). */
-  onceLetters = 0;
   /** Occurrence counts of the logarithmic letters (c, g, t, w), per direction. */
   logCounts: number[] | null = null;
-
-  // Connection table links (owned by ConnectionTable).
-  hashNext: TcpConnection | null = null;
-  /** Its ConnectionTable hash (IPv4). */
-  hash4 = 0;
-  lruPrev: TcpConnection | null = null;
-  lruNext: TcpConnection | null = null;
-  inClosedList = false;
 
   constructor(init: ConnectionInit) {
     this.identify(init);

@@ -18,11 +18,23 @@ export interface HeldSegment {
  * 2^53), so sequence wrap never reaches the layers above.
  */
 export class HalfStream extends Retention {
+  // Laid out in declaration order (after Retention's): what every packet reads first.
+  /** Signature of the last packet, to spot the same frame captured twice. */
+  dupTs = -1;
+  dupIpId = 0;
+  dupSeq = 0;
+  dupAck = 0;
+  dupLen = 0;
+  dupFlags = 0;
+  dupChecksum = 0;
+  dupWindow = 0;
+  dupTsVal = 0;
+  packets = 0;
+  frameBytes = 0;
+  firstPacketTime = -1;
   state: EndpointState = 'inactive';
   /** Whether the sequence number of offset 0 is known (from the SYN, or the first packet seen). */
   baseSet = false;
-  synSeen = false;
-  isn = 0;
   /** Sequence number and offset of the next byte to deliver. */
   nextSeq = 0;
   nextOffset = 0;
@@ -32,22 +44,19 @@ export class HalfStream extends Retention {
   ackedOffset = -1;
   /** Offset of the FIN (the end of this direction's stream); -1 until seen. */
   finOffset = -1;
-
-  firstPacketTime = -1;
+  /** Out-of-order segments, sorted by offset; null while there are none (most of the time). */
+  ooo: HeldSegment[] | null = null;
+  payloadPackets = 0;
   firstDataTime = -1;
   lastDataTime = -1;
-  finTime = -1;
-  rstTime = -1;
   /** Capture time at which the peer's ACK first covered all data seen so far (for hold times). */
   lastAckTime = -1;
 
-  /** Out-of-order segments, sorted by offset; null while there are none (most of the time). */
-  ooo: HeldSegment[] | null = null;
+  synSeen = false;
+  isn = 0;
+  finTime = -1;
+  rstTime = -1;
   oooBytes = 0;
-
-  packets = 0;
-  frameBytes = 0;
-  payloadPackets = 0;
   missedBytes = 0;
   retransmittedBytes = 0;
   keepAlives = 0;
@@ -61,17 +70,6 @@ export class HalfStream extends Retention {
   lastSynSeq = -1;
   lastFinSeq = -1;
   lastRstSeq = -1;
-
-  /** Signature of the last packet, to spot the same frame captured twice. */
-  dupTs = -1;
-  dupIpId = 0;
-  dupSeq = 0;
-  dupAck = 0;
-  dupLen = 0;
-  dupFlags = 0;
-  dupChecksum = 0;
-  dupWindow = 0;
-  dupTsVal = 0;
 
   /** Makes a used direction like a new one (connections are recycled: see TcpReassembler). */
   reset(): void {
