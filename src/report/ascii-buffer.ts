@@ -12,6 +12,18 @@ export class AsciiBuffer {
     this.buf = buf;
   }
 
+  private viewOf: Uint8Array | null = null;
+  private dv: DataView | null = null;
+
+  /** A DataView of buf (made again when buf is another). */
+  view(): DataView {
+    if (this.viewOf !== this.buf || this.dv === null) {
+      this.viewOf = this.buf;
+      this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    }
+    return this.dv;
+  }
+
   /** Makes room for n more bytes. */
   ensure(n: number): void {
     if (this.pos + n > this.buf.length) this.makeRoom(n);
@@ -97,6 +109,12 @@ function twoDigits(buf: Uint8Array, p: number, n: number): number {
 export class LineTemplate {
   private readonly text: Uint8Array;
   private readonly pieces: Uint8Array[];
+  /**
+   * The pieces as little-endian 32-bit words, piece i's from words[wordAt[i]] (its last
+   * length % 4 bytes are copied as bytes): four bytes a store.
+   */
+  private readonly words: Int32Array;
+  private readonly wordAt: Int32Array;
   readonly slots: number;
   readonly kind: Uint8Array;
   readonly num: Float64Array;
@@ -106,6 +124,14 @@ export class LineTemplate {
   constructor(pieces: readonly string[]) {
     this.text = ascii(pieces.join(''));
     this.pieces = pieces.map(ascii);
+    this.wordAt = new Int32Array(pieces.length + 1);
+    const words: number[] = [];
+    this.pieces.forEach((b, i) => {
+      this.wordAt[i] = words.length;
+      for (let k = 0; k + 4 <= b.length; k += 4) words.push(b[k]! | (b[k + 1]! << 8) | (b[k + 2]! << 16) | (b[k + 3]! << 24));
+    });
+    this.wordAt[pieces.length] = words.length;
+    this.words = Int32Array.from(words);
     this.slots = pieces.length - 1;
     this.kind = new Uint8Array(this.slots);
     this.num = new Float64Array(this.slots);
@@ -114,22 +140,22 @@ export class LineTemplate {
   }
 
   write(out: AsciiBuffer): void {
-    const { text, pieces, kind, num, str, slots, ends } = this;
+    const { text, pieces, words, wordAt, kind, num, str, slots, ends } = this;
     // Room first: at most 20 digits for a number, 28 characters for a time.
     let room = text.length;
     for (let i = 0; i < slots; i++) room += kind[i] === TEXT ? str[i]!.length : 28;
     out.ensure(room);
     const buf = out.buf;
+    const dv = out.view();
     let p = out.pos;
     for (let i = 0; ; i++) {
       const piece = pieces[i]!;
-      // A native copy costs a call: worth it past a few bytes.
-      if (piece.length > 6) {
-        buf.set(piece, p);
-        p += piece.length;
-      } else {
-        for (let k = 0; k < piece.length; k++) buf[p++] = piece[k]!;
+      const w1 = wordAt[i + 1]!;
+      for (let w = wordAt[i]!; w < w1; w++) {
+        dv.setInt32(p, words[w]!, true);
+        p += 4;
       }
+      for (let k = piece.length & ~3; k < piece.length; k++) buf[p++] = piece[k]!;
       if (i === slots) break;
       const kd = kind[i];
       if (kd === TEXT) {
