@@ -163,15 +163,20 @@ export class TcpConnection {
   /** s/h, f, r: again only when the sequence number differs from the last packet with that flag. */
   historyFlag(dir: Dir, letter: 's' | 'h' | 'f' | 'r', seq: number): void {
     const h = (dir === 0 ? this.h0 : this.h1);
+    // Signed, with a bit saying it is set (see HalfStream's 32-bit fields).
+    const s = seq | 0;
     if (letter === 'f') {
-      if (h.lastFinSeq === seq) return;
-      h.lastFinSeq = seq;
+      if (h.flagSeqs & 2 && h.lastFinSeq === s) return;
+      h.lastFinSeq = s;
+      h.flagSeqs |= 2;
     } else if (letter === 'r') {
-      if (h.lastRstSeq === seq) return;
-      h.lastRstSeq = seq;
+      if (h.flagSeqs & 4 && h.lastRstSeq === s) return;
+      h.lastRstSeq = s;
+      h.flagSeqs |= 4;
     } else {
-      if (h.lastSynSeq === seq) return;
-      h.lastSynSeq = seq;
+      if (h.flagSeqs & 1 && h.lastSynSeq === s) return;
+      h.lastSynSeq = s;
+      h.flagSeqs |= 1;
     }
     this.appendHistory(letter.charCodeAt(0) - (dir === 0 ? 32 : 0));
   }

@@ -19,8 +19,16 @@ export interface HeldSegment {
  */
 export class HalfStream extends Retention {
   // Laid out in declaration order (after Retention's): what every packet reads first.
-  /** Signature of the last packet, to spot the same frame captured twice. */
-  dupTs = -1;
+  // Sequence numbers and other unsigned 32-bit values are kept signed (`| 0`, the same bits,
+  // which seqDiff reads alike): a number field that ever holds a value past 2^31 holds every
+  // value in a heap number of its own, one more object per field per connection to allocate,
+  // scan and copy.
+  /**
+   * Signature of the last packet, to spot the same frame captured twice. Its time as the
+   * record's integer parts (the packet time is the double made from them): not a heap number.
+   */
+  dupSec = -1;
+  dupNsec = 0;
   dupIpId = 0;
   dupSeq = 0;
   dupAck = 0;
@@ -35,7 +43,7 @@ export class HalfStream extends Retention {
   state: EndpointState = 'inactive';
   /** Whether the sequence number of offset 0 is known (from the SYN, or the first packet seen). */
   baseSet = false;
-  /** Sequence number and offset of the next byte to deliver. */
+  /** Sequence number (signed 32-bit) and offset of the next byte to deliver. */
   nextSeq = 0;
   nextOffset = 0;
   /** Highest offset + length of any data segment seen. */
@@ -53,7 +61,8 @@ export class HalfStream extends Retention {
   lastAckTime = -1;
 
   synSeen = false;
-  isn = 0;
+  /** The ISN, signed (see `isn`). */
+  isn32 = 0;
   finTime = -1;
   rstTime = -1;
   oooBytes = 0;
@@ -67,9 +76,16 @@ export class HalfStream extends Retention {
   sackPermitted = false;
 
   /** Last sequence number that put an s/h, f or r letter in the history (Zeek repeats those only for a new seq). */
-  lastSynSeq = -1;
-  lastFinSeq = -1;
-  lastRstSeq = -1;
+  lastSynSeq = 0;
+  lastFinSeq = 0;
+  lastRstSeq = 0;
+  /** Which of lastSynSeq (1), lastFinSeq (2), lastRstSeq (4) are set. */
+  flagSeqs = 0;
+
+  /** Initial sequence number (unsigned), once the SYN is seen. */
+  get isn(): number {
+    return this.isn32 >>> 0;
+  }
 
   /** Makes a used direction like a new one (connections are recycled: see TcpReassembler). */
   reset(): void {
@@ -79,7 +95,7 @@ export class HalfStream extends Retention {
     this.state = 'inactive';
     this.baseSet = false;
     this.synSeen = false;
-    this.isn = 0;
+    this.isn32 = 0;
     this.nextSeq = 0;
     this.nextOffset = 0;
     this.highestEnd = 0;
@@ -103,10 +119,12 @@ export class HalfStream extends Retention {
     this.mss = -1;
     this.windowScale = -1;
     this.sackPermitted = false;
-    this.lastSynSeq = -1;
-    this.lastFinSeq = -1;
-    this.lastRstSeq = -1;
-    this.dupTs = -1;
+    this.lastSynSeq = 0;
+    this.lastFinSeq = 0;
+    this.lastRstSeq = 0;
+    this.flagSeqs = 0;
+    this.dupSec = -1;
+    this.dupNsec = 0;
     this.dupIpId = 0;
     this.dupSeq = 0;
     this.dupAck = 0;

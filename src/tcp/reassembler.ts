@@ -85,7 +85,7 @@ export class TcpReassembler {
     const conn = this.lookup(rec, pkt);
     const dir: Dir = this.directionOf(conn, pkt);
     const h = (dir === 0 ? conn.h0 : conn.h1);
-    if (this.isDuplicate(h, pkt)) {
+    if (this.isDuplicate(h, rec, pkt)) {
       this.duplicateFrames++;
       conn.addAnomaly('duplicate_frame');
       return;
@@ -175,7 +175,7 @@ export class TcpReassembler {
     const fromClient = this.directionOf(c, pkt) === 0;
     const h = (fromClient ? c.h0 : c.h1);
     if (!fromClient) return c.h0.state !== 'syn_sent' || c.h1.state !== 'inactive';
-    if (h.synSeen) return h.isn !== pkt.seq;
+    if (h.synSeen) return h.isn32 !== (pkt.seq | 0);
     // Midstream connection, then a SYN: a new connection unless nothing was exchanged yet.
     return h.packets > 0 || c.h1.packets > 0;
   }
@@ -213,23 +213,27 @@ export class TcpReassembler {
     return c.clientAddress6 === this.src6 && c.clientPort === pkt.srcPort ? 0 : 1;
   }
 
-  private isDuplicate(h: HalfStream, pkt: DecodedPacket): boolean {
+  private isDuplicate(h: HalfStream, rec: PacketRecord, pkt: DecodedPacket): boolean {
     const ts = this.ts;
+    // 32-bit values are kept signed (`| 0`, the same bits: see HalfStream); a flag says whether
+    // there was a timestamp option, as tsVal -1 (none) and 0xffffffff are alike then.
+    const dupFlags = pkt.tsVal >= 0 ? pkt.flags | 0x100 : pkt.flags;
     const same =
-      h.dupTs >= 0 && ts - h.dupTs <= this.limits.duplicateWindow &&
-      h.dupIpId === pkt.ipId && h.dupSeq === pkt.seq && h.dupAck === pkt.ack && h.dupLen === pkt.payloadLength &&
-      h.dupFlags === pkt.flags && h.dupChecksum === pkt.tcpChecksum && h.dupWindow === pkt.window && h.dupTsVal === pkt.tsVal;
+      h.dupSec >= 0 && ts - (h.dupSec + h.dupNsec / 1e9) <= this.limits.duplicateWindow &&
+      h.dupIpId === pkt.ipId && h.dupSeq === (pkt.seq | 0) && h.dupAck === (pkt.ack | 0) && h.dupLen === pkt.payloadLength &&
+      h.dupFlags === dupFlags && h.dupChecksum === pkt.tcpChecksum && h.dupWindow === pkt.window && h.dupTsVal === (pkt.tsVal | 0);
     // IPv6 has no IP ID: without a TCP timestamp two identical packets cannot be told from a retransmission.
     if (same && (pkt.ipId >= 0 || pkt.tsVal >= 0)) return true;
-    h.dupTs = ts;
+    h.dupSec = rec.tsSec;
+    h.dupNsec = rec.tsNsec;
     h.dupIpId = pkt.ipId;
-    h.dupSeq = pkt.seq;
-    h.dupAck = pkt.ack;
+    h.dupSeq = pkt.seq | 0;
+    h.dupAck = pkt.ack | 0;
     h.dupLen = pkt.payloadLength;
-    h.dupFlags = pkt.flags;
+    h.dupFlags = dupFlags;
     h.dupChecksum = pkt.tcpChecksum;
     h.dupWindow = pkt.window;
-    h.dupTsVal = pkt.tsVal;
+    h.dupTsVal = pkt.tsVal | 0;
     return false;
   }
 
@@ -254,13 +258,13 @@ export class TcpReassembler {
     if (syn) {
       if (!h.synSeen) {
         h.synSeen = true;
-        h.isn = pkt.seq;
+        h.isn32 = pkt.seq | 0;
         h.mss = pkt.mss;
         h.windowScale = pkt.windowScale;
         h.sackPermitted = pkt.sackPermitted;
         if (!h.baseSet) {
           h.baseSet = true;
-          h.nextSeq = (pkt.seq + 1) >>> 0;
+          h.nextSeq = (pkt.seq + 1) | 0;
         }
       }
       if (h.state === 'inactive' || h.state === 'partial') {
@@ -277,7 +281,7 @@ export class TcpReassembler {
       if (pkt.payloadLength > 0) c.addAnomaly('syn_with_data');
     } else if (!h.baseSet) {
       h.baseSet = true;
-      h.nextSeq = pkt.seq;
+      h.nextSeq = pkt.seq | 0;
       if (!c.h0.synSeen && !c.h1.synSeen && h.packets === 1 && peer.packets === 0) c.addAnomaly('midstream_start');
     }
 
@@ -427,7 +431,7 @@ export class TcpReassembler {
       }
     }
     // offset === h.nextOffset here: delivery is in order.
-    h.nextSeq = (h.nextSeq + (offset + take - h.nextOffset)) >>> 0;
+    h.nextSeq = (h.nextSeq + (offset + take - h.nextOffset)) | 0;
     h.nextOffset = offset + take;
     if (take < length) this.gap(c, dir, offset + take, length - take, 'snaplen', this.ts);
   }
@@ -437,7 +441,7 @@ export class TcpReassembler {
     this.handler.gap?.(c, dir, offset, length, reason, ts);
     h.missedBytes += length;
     c.historyLog(dir, 'g');
-    h.nextSeq = (h.nextSeq + (offset + length - h.nextOffset)) >>> 0;
+    h.nextSeq = (h.nextSeq + (offset + length - h.nextOffset)) | 0;
     h.nextOffset = offset + length;
   }
 
