@@ -1,5 +1,5 @@
 import { formatEndpoint, formatIPv4 } from '../decode/format-address.js';
-import { HalfStream } from './half-stream.js';
+import { HALF_TIMES, HalfStream, newTimes } from './half-stream.js';
 import type { AnomalyCode, ConnState, Dir } from './types.js';
 
 export interface ConnectionInit {
@@ -35,14 +35,19 @@ export class TcpConnection {
   clientPort = 0;
   serverPort = 0;
   ipVersion: 4 | 6 = 4;
+  /**
+   * Capture times (seconds): start, end, synTime, synAckTime, handshakeAckTime, closedAt, then
+   * h0's and h1's (see HalfStream), behind accessors. In one array of doubles (V8 keeps them
+   * unboxed there) because a number field that holds fractions holds each in a heap number of
+   * its own: 18 more objects per connection, for the garbage collector to copy and the packet
+   * path to reach. (A typed array would cost an ArrayBuffer and, past 64 bytes, a malloc.)
+   */
+  readonly times: number[] = newTimes(6 + 2 * HALF_TIMES);
   /** Client→server and server→client, as fields: the per-packet path reads them without an array. */
-  readonly h0 = new HalfStream();
-  readonly h1 = new HalfStream();
-  end = 0;
+  readonly h0 = new HalfStream(this.times, 6);
+  readonly h1 = new HalfStream(this.times, 6 + HALF_TIMES);
   /** Capture files (bit per source index, first 31) in which packets of this connection were seen. */
   sources = 0;
-  /** Capture time at which it became closed (FIN both ways, or a RST); -1 while open. */
-  closedAt = -1;
   inClosedList = false;
   lruPrev: TcpConnection | null = null;
   lruNext: TcpConnection | null = null;
@@ -50,8 +55,6 @@ export class TcpConnection {
   onceLetters = 0;
   /** Index of the history string in the shared table (see appendHistory). */
   historyId = 0;
-  synAckTime = -1;
-  handshakeAckTime = -1;
 
   /** Connection number, in order of first packet from 1 (a number on the hot path; `id` is its text). */
   seq = 0;
@@ -64,11 +67,9 @@ export class TcpConnection {
   serverAddress6 = '';
   /** [client→server, server→client] (h0, h1). */
   readonly half: readonly [HalfStream, HalfStream] = [this.h0, this.h1];
-  start = 0;
   /** The first packet seen came from the server (SYN-ACK first, or the midstream heuristic said so). */
   flipped = false;
   anomalies: Map<AnomalyCode, number> | null = null;
-  synTime = -1;
   completed = false;
   state: ConnState = 'OTH';
   /** Occurrence counts of the logarithmic letters (c, g, t, w), per direction. */
@@ -87,10 +88,7 @@ export class TcpConnection {
     this.flipped = false;
     this.anomalies = null;
     this.sources = 0;
-    this.synTime = -1;
-    this.synAckTime = -1;
-    this.handshakeAckTime = -1;
-    this.closedAt = -1;
+    this.times.fill(-1, 0, 6);
     this.completed = false;
     this.state = 'OTH';
     this.onceLetters = 0;
@@ -121,6 +119,48 @@ export class TcpConnection {
     this.end = init.start;
     this.flipped = init.flipped;
     if (init.flipped) this.historyId = FLIPPED_HISTORY;
+  }
+
+  /** Capture time of the first packet. */
+  get start(): number {
+    return this.times[0]!;
+  }
+  set start(t: number) {
+    this.times[0] = t;
+  }
+  /** Capture time of the last packet. */
+  get end(): number {
+    return this.times[1]!;
+  }
+  set end(t: number) {
+    this.times[1] = t;
+  }
+  /** The client's SYN; -1 until seen. */
+  get synTime(): number {
+    return this.times[2]!;
+  }
+  set synTime(t: number) {
+    this.times[2] = t;
+  }
+  get synAckTime(): number {
+    return this.times[3]!;
+  }
+  set synAckTime(t: number) {
+    this.times[3] = t;
+  }
+  /** The client's ACK of the SYN-ACK. */
+  get handshakeAckTime(): number {
+    return this.times[4]!;
+  }
+  set handshakeAckTime(t: number) {
+    this.times[4] = t;
+  }
+  /** Capture time at which it became closed (FIN both ways, or a RST); -1 while open. */
+  get closedAt(): number {
+    return this.times[5]!;
+  }
+  set closedAt(t: number) {
+    this.times[5] = t;
   }
 
   get clientAddress(): string {

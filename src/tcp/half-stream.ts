@@ -12,6 +12,16 @@ export interface HeldSegment {
   ts: number;
 }
 
+/** Times per direction (see HalfStream.times). */
+export const HALF_TIMES = 6;
+
+/** An array of n times, -1 each, that holds doubles unboxed from the start (V8's double elements). */
+export function newTimes(n: number): number[] {
+  const times = [0.5];
+  for (let i = 1; i < n; i++) times.push(0.5);
+  return times.fill(-1);
+}
+
 /**
  * One direction of a connection, from the sender's side: what it sent (in stream offsets) and
  * what its peer acknowledged. Offsets are relative 64-bit numbers (JS numbers are exact to
@@ -39,7 +49,6 @@ export class HalfStream extends Retention {
   dupTsVal = 0;
   packets = 0;
   frameBytes = 0;
-  firstPacketTime = -1;
   state: EndpointState = 'inactive';
   /** Whether the sequence number of offset 0 is known (from the SYN, or the first packet seen). */
   baseSet = false;
@@ -55,16 +64,10 @@ export class HalfStream extends Retention {
   /** Out-of-order segments, sorted by offset; null while there are none (most of the time). */
   ooo: HeldSegment[] | null = null;
   payloadPackets = 0;
-  firstDataTime = -1;
-  lastDataTime = -1;
-  /** Capture time at which the peer's ACK first covered all data seen so far (for hold times). */
-  lastAckTime = -1;
 
   synSeen = false;
   /** The ISN, signed (see `isn`). */
   isn32 = 0;
-  finTime = -1;
-  rstTime = -1;
   oooBytes = 0;
   missedBytes = 0;
   retransmittedBytes = 0;
@@ -81,6 +84,59 @@ export class HalfStream extends Retention {
   lastRstSeq = 0;
   /** Which of lastSynSeq (1), lastFinSeq (2), lastRstSeq (4) are set. */
   flagSeqs = 0;
+
+  /**
+   * Capture times, -1 until they happen: times[at + i] for firstPacketTime, firstDataTime,
+   * lastDataTime, finTime, rstTime, lastAckTime, behind accessors (in the connection's array:
+   * see TcpConnection.times for why).
+   */
+  private readonly times: number[];
+  private readonly at: number;
+
+  constructor(times: number[] = newTimes(HALF_TIMES), at = 0) {
+    super();
+    this.times = times;
+    this.at = at;
+    times.fill(-1, at, at + HALF_TIMES);
+  }
+
+  get firstPacketTime(): number {
+    return this.times[this.at]!;
+  }
+  set firstPacketTime(t: number) {
+    this.times[this.at] = t;
+  }
+  get firstDataTime(): number {
+    return this.times[this.at + 1]!;
+  }
+  set firstDataTime(t: number) {
+    this.times[this.at + 1] = t;
+  }
+  get lastDataTime(): number {
+    return this.times[this.at + 2]!;
+  }
+  set lastDataTime(t: number) {
+    this.times[this.at + 2] = t;
+  }
+  get finTime(): number {
+    return this.times[this.at + 3]!;
+  }
+  set finTime(t: number) {
+    this.times[this.at + 3] = t;
+  }
+  get rstTime(): number {
+    return this.times[this.at + 4]!;
+  }
+  set rstTime(t: number) {
+    this.times[this.at + 4] = t;
+  }
+  /** Capture time at which the peer's ACK first covered all data seen so far (for hold times). */
+  get lastAckTime(): number {
+    return this.times[this.at + 5]!;
+  }
+  set lastAckTime(t: number) {
+    this.times[this.at + 5] = t;
+  }
 
   /** Initial sequence number (unsigned), once the SYN is seen. */
   get isn(): number {
@@ -101,12 +157,7 @@ export class HalfStream extends Retention {
     this.highestEnd = 0;
     this.ackedOffset = -1;
     this.finOffset = -1;
-    this.firstPacketTime = -1;
-    this.firstDataTime = -1;
-    this.lastDataTime = -1;
-    this.finTime = -1;
-    this.rstTime = -1;
-    this.lastAckTime = -1;
+    this.times.fill(-1, this.at, this.at + HALF_TIMES);
     this.ooo = null;
     this.oooBytes = 0;
     this.packets = 0;
