@@ -31,7 +31,8 @@ export class AsciiBuffer {
 
   /** Grows the buffer (subclasses may hand the bytes on instead). */
   protected makeRoom(n: number): void {
-    const bigger = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
+    // Not zero-filled: every byte is written before it is read.
+    const bigger = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.pos + n));
     bigger.set(this.buf.subarray(0, this.pos));
     this.buf = bigger;
   }

@@ -35,7 +35,7 @@ const CELL_END = [0, 1, 2, 4, 6, 7, 8, 9, 10, 11, 12];
  * megabytes and no object each; column widths are tracked as rows come.
  */
 export class ConnsTable {
-  private readonly cells = new AsciiBuffer(new Uint8Array(1 << 20));
+  private readonly cells = new AsciiBuffer(Buffer.allocUnsafeSlow(1 << 20));
   /** rowAt[seq - 1]: where the row of connection `seq` starts in `cells` (-1: none). */
   private rowAt = new Float64Array(1 << 12).fill(-1);
   /** COLUMNS cell lengths per row, by seq (LONG: that long or longer, measured again). */
@@ -115,7 +115,7 @@ export class ConnsTable {
     const rowAt = this.rowAt;
     let rows = 0;
     for (let i = 0; i < rowAt.length; i++) if (rowAt[i]! >= 0) rows++;
-    const out = new AsciiBuffer(new Uint8Array((rows + 1) * lineWidth + 4096).fill(SPACE));
+    const out = new AsciiBuffer(Buffer.allocUnsafeSlow((rows + 1) * lineWidth + 4096).fill(SPACE));
     const header = ascii(CONNS_COLUMNS.join('\t') + '\n');
     out.pos = this.line(out.buf, 0, header, 0, Uint8Array.from(CONNS_COLUMNS, (t) => t.length), 0, col);
     const src = this.cells.buf;
