@@ -88,7 +88,9 @@ export class TcpConnection {
     this.flipped = false;
     this.anomalies = null;
     this.sources = 0;
-    this.times.fill(-1, 0, 6);
+    const t = this.times;
+    // A loop, not fill(): Array.prototype.fill is a call into the runtime.
+    for (let i = 0; i < 6; i++) t[i] = -1;
     this.completed = false;
     this.state = 'OTH';
     this.onceLetters = 0;
