@@ -142,9 +142,9 @@ export class LineTemplate {
 
   write(out: AsciiBuffer): void {
     const { text, pieces, words, wordAt, kind, num, str, slots, ends } = this;
-    // Room first: at most 20 digits for a number, 28 characters for a time.
+    // Room first: 32 bytes hold any number as String() or fixed6 writes it (sign, 21 digits, decimals).
     let room = text.length;
-    for (let i = 0; i < slots; i++) room += kind[i] === TEXT ? str[i]!.length : 28;
+    for (let i = 0; i < slots; i++) room += kind[i] === TEXT ? str[i]!.length : 32;
     out.ensure(room);
     const buf = out.buf;
     const dv = out.view();
