@@ -2,8 +2,10 @@
  * `npm run bench`: proxytrace against tshark on the same large capture of real HAProxy traffic,
  * in one run, on this machine. Prints a Markdown table to paste into BENCHMARKS.md.
  *
- *   npm run bench [-- --file PATH] [--runs N]
+ *   npm run bench [-- [WHAT...] [--file PATH] [--runs N]]
  *
+ * WHAT picks rows by name: `npm run bench -- conns` runs the two conns rows only ("analyze",
+ * "tshark", "tui" likewise); without it, everything.
  * The capture defaults to captures/bench/bench.pcap (1 M packets, gitignored); when it is
  * missing it is made with captures/bench/make.sh (needs root, haproxy, tcpdump).
  */
@@ -22,6 +24,9 @@ function arg(name: string, fallback: string): string {
 
 const file = path.resolve(arg('--file', path.join(ROOT, 'captures', 'bench', 'bench.pcap')));
 const runs = Number(arg('--runs', '5'));
+/** Row filters: the arguments that are neither options nor option values. */
+const only = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !['--file', '--runs'].includes(all[i - 1] ?? ''));
+const wanted = (what: string): boolean => only.length === 0 || only.some((w) => what.includes(w));
 
 if (!fs.existsSync(file)) {
   console.error(`bench: ${path.relative(ROOT, file)} is missing; making it with captures/bench/make.sh (root, haproxy, tcpdump)`);
@@ -83,6 +88,7 @@ const cases: [string, string[]][] = [
   ['proxytrace conns --json', ['conns', file, '--json', '--stats']],
 ];
 for (const [what, args] of cases) {
+  if (!wanted(what)) continue;
   const rs: Run[] = [];
   for (let i = 0; i < runs; i++) rs.push(measure(process.execPath, [CLI, ...args]));
   row(what, `node dist/src/cli/main.js ${args.join(' ').replace(file, rel)}`, rs);
@@ -94,16 +100,17 @@ const analyzeCases: [string, string[]][] = [
   [`proxytrace analyze --ndjson (${analyzeRuns} runs)`, ['analyze', file, '--ndjson', '--stats']],
 ];
 for (const [what, args] of analyzeCases) {
+  if (!wanted(what)) continue;
   const rs: Run[] = [];
   for (let i = 0; i < analyzeRuns; i++) rs.push(measure(process.execPath, [CLI, ...args]));
   row(what, `node dist/src/cli/main.js ${args.join(' ').replace(file, rel)}`, rs);
 }
 const tshark = spawnSync('sh', ['-c', 'command -v tshark'], { encoding: 'utf8' }).status === 0;
-if (tshark) {
+if (wanted('tshark conv,tcp') && tshark) {
   const rs: Run[] = [];
   for (let i = 0; i < Math.min(runs, 2); i++) rs.push(measure('tshark', ['-r', file, '-q', '-z', 'conv,tcp']));
   row('tshark conv,tcp', `tshark -r ${rel} -q -z conv,tcp`, rs);
-} else {
+} else if (wanted('tshark conv,tcp')) {
   rows.push('| tshark conv,tcp | (tshark not installed) | | | | |');
 }
 
@@ -120,6 +127,8 @@ console.log(out);
 
 // The terminal UI: time from a key press to the next frame, on 100 000 synthetic sessions.
 // React's production build, as `proxytrace tui` runs it.
-process.env['NODE_ENV'] ??= 'production';
-const { benchKeyToFrame, formatKeyToFrame } = await import('../test/helpers/tui-bench.js');
-console.log(`\n${formatKeyToFrame(await benchKeyToFrame({ sessions: 100_000 }))}`);
+if (wanted('tui key-to-frame')) {
+  process.env['NODE_ENV'] ??= 'production';
+  const { benchKeyToFrame, formatKeyToFrame } = await import('../test/helpers/tui-bench.js');
+  console.log(`\n${formatKeyToFrame(await benchKeyToFrame({ sessions: 100_000 }))}`);
+}

@@ -118,6 +118,10 @@ describe('TCP options', () => {
     assert.deepEqual([...out.sack], [5, 6]);
     decode(frame(1, tcpPacket(base)), out);
     assert.equal(out.sack.length, 0);
+    decode(frame(1, tcpPacket({ ...base, options: { sack: [[7, 8]], mss: 1400 } })), out);
+    // NOP, NOP, timestamps (Linux's established segments, read without the option loop) clears them too.
+    decode(frame(1, tcpPacket({ ...base, options: { ts: [9, 10] } })), out);
+    assert.deepEqual(options(out), { ...noOptions, tsVal: 9, tsEcr: 10 });
     decode(frame(1, tcpPacket({ ...base, options: { sack: [[7, 8]] } })), out);
     decode(frame(1, udpPacket({ src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2 })), out);
     assert.equal(out.sack.length, 0);

@@ -67,7 +67,7 @@ test('a reset direction equals a new one', () => {
   const used = new HalfStream();
   used.keep(0, new Uint8Array(100), 0, 100, 1024);
   used.materialize(1024);
-  Object.assign(used, { nextOffset: 77, packets: 9, finOffset: 50, state: 'closed', ooo: [], dupTs: 3, mss: 1460 });
+  Object.assign(used, { nextOffset: 77, packets: 9, finOffset: 50, state: 'closed', ooo: [], dupSec: 3, dupSeq: -5, flagSeqs: 2, isn32: 7, mss: 1460 });
   used.reset();
   assert.deepEqual({ ...used }, { ...fresh });
 });

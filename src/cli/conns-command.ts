@@ -1,7 +1,7 @@
 import { EXIT, type ExitCode } from '../errors.js';
 import { runPipeline, type CapturePointsOptions, type DecodeStats } from '../pipeline.js';
-import { CONNS_FORMAT_VERSION, captureJson, connectionJson, connectionJsonLine } from '../report/connection-json.js';
-import { connectionRow } from '../report/conns-text.js';
+import { CONNS_FORMAT_VERSION, captureJson, connectionJson, writeConnectionJson } from '../report/connection-json.js';
+import { PointsConnsTable, connectionRow } from '../report/conns-points-text.js';
 import { capturePointsJson, capturePointsText, type CapturePointPlan } from '../multipoint.js';
 import { asciiJson } from '../report/analyze-json.js';
 import { escapeInline } from '../report/escape.js';
@@ -71,7 +71,12 @@ async function connsJson(files: string[], opts: ConnsOptions, plan: CapturePoint
     : null;
   const result = await runPipeline({
     files,
-    handler: { close: (c) => out.put(connectionJsonLine(c)) },
+    handler: {
+      close: (c) => {
+        out.next();
+        writeConnectionJson(out, c);
+      },
+    },
     ...(points ? { capturePoints: points } : {}),
     recycleConnections: true,
     onChunk: () => out.flush(),
@@ -89,22 +94,25 @@ async function connsJson(files: string[], opts: ConnsOptions, plan: CapturePoint
 }
 
 async function connsText(files: string[], opts: ConnsOptions, plan: CapturePointPlan | null): Promise<ExitCode> {
-  const table = new ConnsTable(plan !== null);
-  const points = plan ? capturePoints(plan, connectionRow, (seq, cells, seenIn) => table.addRow(seq, cells, seenIn)) : null;
+  // One file: the byte-built table; capture points: string rows with SEEN IN, one per connection.
+  const table = plan ? null : new ConnsTable();
+  const pointsTable = plan ? new PointsConnsTable() : null;
+  const points = plan ? capturePoints(plan, connectionRow, (seq, cells, seenIn) => pointsTable!.addRow(seq, cells, seenIn)) : null;
   const progress = Progress.enabled(false) ? new Progress(process.stderr) : null;
   const t0 = performance.now();
   const result = await runPipeline({
     files,
-    handler: { close: (c) => table.add(c) },
+    handler: { close: (c) => table?.add(c) },
     ...(points ? { capturePoints: points } : {}),
     recycleConnections: true,
     ...(progress ? { onChunk: (caps) => progress.update(caps) } : {}),
   });
   progress?.done();
-  let text = table.render(result.captures.map(captureJson));
-  if (plan) text += capturePointsText(plan, undefined, escapeInline);
-  text += statsNotes(result.stats);
+  const captures = result.captures.map(captureJson);
+  const text = table ? table.render(captures) : pointsTable!.render(captures) + capturePointsText(plan!, undefined, escapeInline);
+  const notes = statsNotes(result.stats);
   if (opts.stats) printRunStats(result.stats, t0);
   await writeOut(text);
+  if (notes) await writeOut(notes);
   return reportInputErrors(result.errors) ?? EXIT.ok;
 }

@@ -6,6 +6,9 @@ import { u16, u32 } from './bytes.js';
 import type { DecodedPacket } from './decoded-packet.js';
 import { fail, truncateSack } from './outcome.js';
 
+/** Option bytes 01 01 08 0a: NOP, NOP, then a timestamps option of length 10. */
+const NOP_NOP_TIMESTAMP = 0x0101080a;
+
 export function decodeTcp(d: Uint8Array, out: DecodedPacket, ipEnd: number): void {
   const t = out.transportOffset;
   const len = out.frameEnd;
@@ -34,8 +37,16 @@ export function decodeTcp(d: Uint8Array, out: DecodedPacket, ipEnd: number): voi
   out.sackPermitted = false;
   out.tsVal = -1;
   out.tsEcr = -1;
-  // SACK edges are written in place over the previous ones, then the array is cut to size.
-  truncateSack(out.sack, headerLength > 20 ? decodeTcpOptions(d, t + 20, t + headerLength, out) : 0);
+  if (headerLength === 32 && u32(d, t + 20) === NOP_NOP_TIMESTAMP) {
+    // What Linux sends on an established connection (NOP, NOP, timestamps): what the loop below
+    // would read, without it.
+    out.tsVal = u32(d, t + 24);
+    out.tsEcr = u32(d, t + 28);
+    truncateSack(out.sack, 0);
+  } else {
+    // SACK edges are written in place over the previous ones, then the array is cut to size.
+    truncateSack(out.sack, headerLength > 20 ? decodeTcpOptions(d, t + 20, t + headerLength, out) : 0);
+  }
   out.payloadOffset = t + headerLength;
   out.payloadLength = segmentLength - headerLength;
   out.capturedPayloadLength = captured - headerLength;

@@ -1,5 +1,5 @@
 import { formatEndpoint, formatIPv4 } from '../decode/format-address.js';
-import { HalfStream } from './half-stream.js';
+import { HALF_TIMES, HalfStream, newTimes } from './half-stream.js';
 import type { AnomalyCode, ConnState, Dir } from './types.js';
 
 export interface ConnectionInit {
@@ -22,52 +22,58 @@ export interface ConnectionInit {
  * directions, and what Zeek would write in conn.log for it.
  */
 export class TcpConnection {
-  /** Connection number, in order of first packet from 1 (a number on the hot path; `id` is its text). */
-  seq!: number;
-  ipVersion!: 4 | 6;
-  clientPort!: number;
-  serverPort!: number;
-  /** IPv4 addresses as numbers (0 for IPv6), for fast matching. */
-  clientAddr4!: number;
-  serverAddr4!: number;
-  /** Table key of an IPv6 connection ('' for IPv4). */
-  key6!: string;
-  /** IPv6 addresses (IPv4 ones are formatted from the numbers when asked for: not per connection). */
-  clientAddress6!: string;
-  serverAddress6!: string;
+  // Every field starts with a value of its type (numbers as numbers, not undefined): a field
+  // first holding undefined holds any later number boxed, a new heap allocation per store.
+  // Fields are laid out in declaration order: those every packet reads come first, so that
+  // they share a few cache lines (the table lookup's, then the per-packet ones).
 
-  /** [client→server, server→client]. */
-  readonly half: [HalfStream, HalfStream] = [new HalfStream(), new HalfStream()];
-  start!: number;
-  end!: number;
+  // Connection table links (owned by ConnectionTable), and what the lookup compares.
+  hashNext: TcpConnection | null = null;
+  /** IPv4 addresses as numbers (0 for IPv6), for fast matching. */
+  clientAddr4 = 0;
+  serverAddr4 = 0;
+  clientPort = 0;
+  serverPort = 0;
+  ipVersion: 4 | 6 = 4;
+  /**
+   * Capture times (seconds): start, end, synTime, synAckTime, handshakeAckTime, closedAt, then
+   * h0's and h1's (see HalfStream), behind accessors. In one array of doubles (V8 keeps them
+   * unboxed there) because a number field that holds fractions holds each in a heap number of
+   * its own: 18 more objects per connection, for the garbage collector to copy and the packet
+   * path to reach. (A typed array would cost an ArrayBuffer and, past 64 bytes, a malloc.)
+   */
+  readonly times: number[] = newTimes(6 + 2 * HALF_TIMES);
+  /** Client→server and server→client, as fields: the per-packet path reads them without an array. */
+  readonly h0 = new HalfStream(this.times, 6);
+  readonly h1 = new HalfStream(this.times, 6 + HALF_TIMES);
+  /** Capture files (bit per source index, first 31) in which packets of this connection were seen. */
+  sources = 0;
+  inClosedList = false;
+  lruPrev: TcpConnection | null = null;
+  lruNext: TcpConnection | null = null;
+  /** Bits of once-only history letters already written, per direction (a, d, i, q). */
+  onceLetters = 0;
   /** Index of the history string in the shared table (see appendHistory). */
   historyId = 0;
+
+  /** Connection number, in order of first packet from 1 (a number on the hot path; `id` is its text). */
+  seq = 0;
+  /** Its ConnectionTable hash (IPv4). */
+  hash4 = 0;
+  /** Table key of an IPv6 connection ('' for IPv4). */
+  key6 = '';
+  /** IPv6 addresses (IPv4 ones are formatted from the numbers when asked for: not per connection). */
+  clientAddress6 = '';
+  serverAddress6 = '';
+  /** [client→server, server→client] (h0, h1). */
+  readonly half: readonly [HalfStream, HalfStream] = [this.h0, this.h1];
   /** The first packet seen came from the server (SYN-ACK first, or the midstream heuristic said so). */
   flipped = false;
   anomalies: Map<AnomalyCode, number> | null = null;
-  /** Capture files (bit per source index, first 31) in which packets of this connection were seen. */
-  sources = 0;
-
-  synTime = -1;
-  synAckTime = -1;
-  handshakeAckTime = -1;
-  /** Capture time at which it became closed (FIN both ways, or a RST); -1 while open. */
-  closedAt = -1;
   completed = false;
   state: ConnState = 'OTH';
-
-  /** Bits of once-only history letters already written, per direction (a, d, i, q). */
-  onceLetters = 0;
   /** Occurrence counts of the logarithmic letters (c, g, t, w), per direction. */
   logCounts: number[] | null = null;
-
-  // Connection table links (owned by ConnectionTable).
-  hashNext: TcpConnection | null = null;
-  /** Its ConnectionTable hash (IPv4). */
-  hash4 = 0;
-  lruPrev: TcpConnection | null = null;
-  lruNext: TcpConnection | null = null;
-  inClosedList = false;
 
   constructor(init: ConnectionInit) {
     this.identify(init);
@@ -82,10 +88,9 @@ export class TcpConnection {
     this.flipped = false;
     this.anomalies = null;
     this.sources = 0;
-    this.synTime = -1;
-    this.synAckTime = -1;
-    this.handshakeAckTime = -1;
-    this.closedAt = -1;
+    const t = this.times;
+    // A loop, not fill(): Array.prototype.fill is a call into the runtime.
+    for (let i = 0; i < 6; i++) t[i] = -1;
     this.completed = false;
     this.state = 'OTH';
     this.onceLetters = 0;
@@ -95,8 +100,8 @@ export class TcpConnection {
     this.lruPrev = null;
     this.lruNext = null;
     this.inClosedList = false;
-    this.half[0].reset();
-    this.half[1].reset();
+    this.h0.reset();
+    this.h1.reset();
     this.identify(init);
     return this;
   }
@@ -116,6 +121,48 @@ export class TcpConnection {
     this.end = init.start;
     this.flipped = init.flipped;
     if (init.flipped) this.historyId = FLIPPED_HISTORY;
+  }
+
+  /** Capture time of the first packet. */
+  get start(): number {
+    return this.times[0]!;
+  }
+  set start(t: number) {
+    this.times[0] = t;
+  }
+  /** Capture time of the last packet. */
+  get end(): number {
+    return this.times[1]!;
+  }
+  set end(t: number) {
+    this.times[1] = t;
+  }
+  /** The client's SYN; -1 until seen. */
+  get synTime(): number {
+    return this.times[2]!;
+  }
+  set synTime(t: number) {
+    this.times[2] = t;
+  }
+  get synAckTime(): number {
+    return this.times[3]!;
+  }
+  set synAckTime(t: number) {
+    this.times[3] = t;
+  }
+  /** The client's ACK of the SYN-ACK. */
+  get handshakeAckTime(): number {
+    return this.times[4]!;
+  }
+  set handshakeAckTime(t: number) {
+    this.times[4] = t;
+  }
+  /** Capture time at which it became closed (FIN both ways, or a RST); -1 while open. */
+  get closedAt(): number {
+    return this.times[5]!;
+  }
+  set closedAt(t: number) {
+    this.times[5] = t;
   }
 
   get clientAddress(): string {
@@ -152,23 +199,28 @@ export class TcpConnection {
     const bit = (ONCE_BITS[letter] ?? 0) << (dir * 4);
     if (this.onceLetters & bit) return;
     this.onceLetters |= bit;
-    this.appendHistory(dir === 0 ? letter.toUpperCase() : letter);
+    this.appendHistory(letter.charCodeAt(0) - (dir === 0 ? 32 : 0));
   }
 
   /** s/h, f, r: again only when the sequence number differs from the last packet with that flag. */
   historyFlag(dir: Dir, letter: 's' | 'h' | 'f' | 'r', seq: number): void {
-    const h = this.half[dir];
+    const h = (dir === 0 ? this.h0 : this.h1);
+    // Signed, with a bit saying it is set (see HalfStream's 32-bit fields).
+    const s = seq | 0;
     if (letter === 'f') {
-      if (h.lastFinSeq === seq) return;
-      h.lastFinSeq = seq;
+      if (h.flagSeqs & 2 && h.lastFinSeq === s) return;
+      h.lastFinSeq = s;
+      h.flagSeqs |= 2;
     } else if (letter === 'r') {
-      if (h.lastRstSeq === seq) return;
-      h.lastRstSeq = seq;
+      if (h.flagSeqs & 4 && h.lastRstSeq === s) return;
+      h.lastRstSeq = s;
+      h.flagSeqs |= 4;
     } else {
-      if (h.lastSynSeq === seq) return;
-      h.lastSynSeq = seq;
+      if (h.flagSeqs & 1 && h.lastSynSeq === s) return;
+      h.lastSynSeq = s;
+      h.flagSeqs |= 1;
     }
-    this.appendHistory(dir === 0 ? letter.toUpperCase() : letter);
+    this.appendHistory(letter.charCodeAt(0) - (dir === 0 ? 32 : 0));
   }
 
   /** c, g, t, w: written at the 1st, 10th, 100th, ... occurrence. */
@@ -177,7 +229,7 @@ export class TcpConnection {
     const counts = (this.logCounts ??= [0, 0, 0, 0, 0, 0, 0, 0]);
     const n = (counts[i] ?? 0) + 1;
     counts[i] = n;
-    if (isPowerOfTen(n)) this.appendHistory(dir === 0 ? letter.toUpperCase() : letter);
+    if (isPowerOfTen(n)) this.appendHistory(letter.charCodeAt(0) - (dir === 0 ? 32 : 0));
   }
 
   /** The connection's id as users see it: "1", "2", ... */
@@ -194,12 +246,12 @@ export class TcpConnection {
    * Most connections share a handful of histories, so histories are interned: a connection holds
    * an index, and appending a letter is a lookup in a transition table, not a new string.
    */
-  private appendHistory(letter: string): void {
-    const code = letter.charCodeAt(0);
+  private appendHistory(code: number): void {
+    // A letter's code, not the letter: upper-casing a string per packet would allocate one.
     const slot = this.historyId * 128 + code;
     let next = slot < TRANSITIONS.length ? TRANSITIONS[slot]! : 0;
     if (next === 0) {
-      const text = HISTORIES[this.historyId]! + letter;
+      const text = HISTORIES[this.historyId]! + String.fromCharCode(code);
       next = HISTORY_IDS.get(text) ?? 0;
       if (next === 0) {
         next = HISTORIES.length;
@@ -213,12 +265,12 @@ export class TcpConnection {
 
   /** Zeek's conn_state, from the two endpoint states (base/protocols/conn/main.zeek). */
   computeState(): ConnState {
-    const os = this.half[0].state;
-    const rs = this.half[1].state;
+    const os = this.h0.state;
+    const rs = this.h1.state;
     const oInactive = os === 'inactive' || os === 'partial';
     const rInactive = rs === 'inactive' || rs === 'partial';
     if (rs === 'reset') {
-      if (os === 'syn_sent' || os === 'syn_ack_sent' || (os === 'reset' && this.half[0].highestEnd === 0 && this.half[1].highestEnd === 0)) return 'REJ';
+      if (os === 'syn_sent' || os === 'syn_ack_sent' || (os === 'reset' && this.h0.highestEnd === 0 && this.h1.highestEnd === 0)) return 'REJ';
       return oInactive ? 'RSTRH' : 'RSTR';
     }
     if (os === 'reset') {

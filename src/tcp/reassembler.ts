@@ -38,6 +38,16 @@ export class TcpReassembler {
   /** Source address of the IPv6 packet being processed (IPv4 compares numbers instead). */
   private src6 = '';
   private now = 0;
+  /**
+   * Capture time of the packet being processed, read by the per-packet methods instead of being
+   * passed (a double argument to a call that is not inlined is a heap allocation each time).
+   * While drain() delivers a held segment, the time that segment was first seen.
+   */
+  private ts = 0;
+  private readonly init: ConnectionInit = {
+    seq: 0, ipVersion: 4, clientAddress: '', clientPort: 0, serverAddress: '', serverPort: 0,
+    clientAddr4: 0, serverAddr4: 0, key6: '', start: 0, flipped: false,
+  };
   private lastExpiry = 0;
   private oooTotal = 0;
   /** Packets that were the same frame captured twice. */
@@ -52,6 +62,8 @@ export class TcpReassembler {
   /** Several capture points: ids shared by the views of one connection (connection-views.ts). */
   private readonly views: ConnectionViews | null;
   private readonly point: number;
+  /** How many of `referencing` are current: the array is not emptied (that would free its storage each chunk). */
+  private referencingCount = 0;
 
   /**
    * With `recycleConnections`, a connection object is reused for a later connection once its
@@ -85,13 +97,14 @@ export class TcpReassembler {
 
   push(rec: PacketRecord, pkt: DecodedPacket): void {
     const ts = rec.tsSec + rec.tsNsec / 1e9;
+    this.ts = ts;
     if (ts > this.now) this.now = ts;
     if (this.now - this.lastExpiry >= 1) this.expire();
 
-    const conn = this.lookup(rec, pkt, ts);
+    const conn = this.lookup(rec, pkt);
     const dir: Dir = this.directionOf(conn, pkt);
-    const h = conn.half[dir];
-    if (this.isDuplicate(h, pkt, ts)) {
+    const h = (dir === 0 ? conn.h0 : conn.h1);
+    if (this.isDuplicate(h, rec, pkt)) {
       this.duplicateFrames++;
       conn.addAnomaly('duplicate_frame');
       return;
@@ -101,7 +114,7 @@ export class TcpReassembler {
     h.packets++;
     h.frameBytes += rec.origLen;
     if (h.firstPacketTime < 0) h.firstPacketTime = ts;
-    this.segment(conn, dir, rec, pkt, ts);
+    this.segment(conn, dir, rec, pkt);
     this.handler.packet?.(conn, dir, pkt, ts);
     if (conn.closedAt >= 0) this.table.markClosed(conn);
     this.table.touch(conn);
@@ -113,8 +126,9 @@ export class TcpReassembler {
    */
   beforeBufferReuse(): void {
     const max = this.limits.maxRetainedBytesPerDirection;
-    for (const h of this.referencing) h.materialize(max);
-    this.referencing.length = 0;
+    const list = this.referencing;
+    for (let i = 0; i < this.referencingCount; i++) list[i]!.materialize(max);
+    this.referencingCount = 0;
   }
 
   /** End of input: completes every open connection, oldest first. */
@@ -124,7 +138,7 @@ export class TcpReassembler {
 
   // ---------------------------------------------------------------- connections
 
-  private lookup(rec: PacketRecord, pkt: DecodedPacket, ts: number): TcpConnection {
+  private lookup(rec: PacketRecord, pkt: DecodedPacket): TcpConnection {
     let conn: TcpConnection | null;
     let hash = 0;
     let key6 = '';
@@ -154,25 +168,19 @@ export class TcpReassembler {
       }
     }
     const flipped = this.senderIsServer(pkt, srcAddr, dstAddr);
-    const clientAddress = flipped ? dstAddr : srcAddr;
-    const clientPort = flipped ? pkt.dstPort : pkt.srcPort;
-    const serverAddress = flipped ? srcAddr : dstAddr;
-    const serverPort = flipped ? pkt.srcPort : pkt.dstPort;
-    const clientAddr4 = flipped ? pkt.dst4 : pkt.src4;
-    const serverAddr4 = flipped ? pkt.src4 : pkt.dst4;
-    const init: ConnectionInit = {
-      seq: this.views === null ? this.nextId++ : this.views.open(this.point, pkt.ipVersion === 6 ? key6 : canonicalKey4(pkt), pkt),
-      ipVersion: pkt.ipVersion === 6 ? 6 : 4,
-      clientAddress,
-      clientPort,
-      serverAddress,
-      serverPort,
-      clientAddr4,
-      serverAddr4,
-      key6,
-      start: ts,
-      flipped,
-    };
+    // One init object, filled per connection (the connection copies it).
+    const init = this.init;
+    init.seq = this.views === null ? this.nextId++ : this.views.open(this.point, pkt.ipVersion === 6 ? key6 : canonicalKey4(pkt), pkt);
+    init.ipVersion = pkt.ipVersion === 6 ? 6 : 4;
+    init.clientAddress = flipped ? dstAddr : srcAddr;
+    init.clientPort = flipped ? pkt.dstPort : pkt.srcPort;
+    init.serverAddress = flipped ? srcAddr : dstAddr;
+    init.serverPort = flipped ? pkt.srcPort : pkt.dstPort;
+    init.clientAddr4 = flipped ? pkt.dst4 : pkt.src4;
+    init.serverAddr4 = flipped ? pkt.src4 : pkt.dst4;
+    init.key6 = key6;
+    init.start = this.ts;
+    init.flipped = flipped;
     const c = this.free.pop()?.reset(init) ?? new TcpConnection(init);
     this.connectionsSeen++;
     this.table.add(c, hash);
@@ -184,11 +192,11 @@ export class TcpReassembler {
   private isNewIncarnation(c: TcpConnection, pkt: DecodedPacket): boolean {
     if ((pkt.flags & (TCP_SYN | TCP_ACK)) !== TCP_SYN) return false;
     const fromClient = this.directionOf(c, pkt) === 0;
-    const h = c.half[fromClient ? 0 : 1];
-    if (!fromClient) return c.half[0].state !== 'syn_sent' || c.half[1].state !== 'inactive';
-    if (h.synSeen) return h.isn !== pkt.seq;
+    const h = (fromClient ? c.h0 : c.h1);
+    if (!fromClient) return c.h0.state !== 'syn_sent' || c.h1.state !== 'inactive';
+    if (h.synSeen) return h.isn32 !== (pkt.seq | 0);
     // Midstream connection, then a SYN: a new connection unless nothing was exchanged yet.
-    return h.packets > 0 || c.half[1].packets > 0;
+    return h.packets > 0 || c.h1.packets > 0;
   }
 
   private senderIsServer(pkt: DecodedPacket, srcAddr: string, dstAddr: string): boolean {
@@ -224,30 +232,36 @@ export class TcpReassembler {
     return c.clientAddress6 === this.src6 && c.clientPort === pkt.srcPort ? 0 : 1;
   }
 
-  private isDuplicate(h: HalfStream, pkt: DecodedPacket, ts: number): boolean {
+  private isDuplicate(h: HalfStream, rec: PacketRecord, pkt: DecodedPacket): boolean {
+    const ts = this.ts;
+    // 32-bit values are kept signed (`| 0`, the same bits: see HalfStream); a flag says whether
+    // there was a timestamp option, as tsVal -1 (none) and 0xffffffff are alike then.
+    const dupFlags = pkt.tsVal >= 0 ? pkt.flags | 0x100 : pkt.flags;
     const same =
-      h.dupTs >= 0 && ts - h.dupTs <= this.limits.duplicateWindow &&
-      h.dupIpId === pkt.ipId && h.dupSeq === pkt.seq && h.dupAck === pkt.ack && h.dupLen === pkt.payloadLength &&
-      h.dupFlags === pkt.flags && h.dupChecksum === pkt.tcpChecksum && h.dupWindow === pkt.window && h.dupTsVal === pkt.tsVal;
+      h.dupSec >= 0 && ts - (h.dupSec + h.dupNsec / 1e9) <= this.limits.duplicateWindow &&
+      h.dupIpId === pkt.ipId && h.dupSeq === (pkt.seq | 0) && h.dupAck === (pkt.ack | 0) && h.dupLen === pkt.payloadLength &&
+      h.dupFlags === dupFlags && h.dupChecksum === pkt.tcpChecksum && h.dupWindow === pkt.window && h.dupTsVal === (pkt.tsVal | 0);
     // IPv6 has no IP ID: without a TCP timestamp two identical packets cannot be told from a retransmission.
     if (same && (pkt.ipId >= 0 || pkt.tsVal >= 0)) return true;
-    h.dupTs = ts;
+    h.dupSec = rec.tsSec;
+    h.dupNsec = rec.tsNsec;
     h.dupIpId = pkt.ipId;
-    h.dupSeq = pkt.seq;
-    h.dupAck = pkt.ack;
+    h.dupSeq = pkt.seq | 0;
+    h.dupAck = pkt.ack | 0;
     h.dupLen = pkt.payloadLength;
-    h.dupFlags = pkt.flags;
+    h.dupFlags = dupFlags;
     h.dupChecksum = pkt.tcpChecksum;
     h.dupWindow = pkt.window;
-    h.dupTsVal = pkt.tsVal;
+    h.dupTsVal = pkt.tsVal | 0;
     return false;
   }
 
   // ---------------------------------------------------------------- one segment
 
-  private segment(c: TcpConnection, dir: Dir, rec: PacketRecord, pkt: DecodedPacket, ts: number): void {
-    const h = c.half[dir];
-    const peer = c.half[dir === 0 ? 1 : 0];
+  private segment(c: TcpConnection, dir: Dir, rec: PacketRecord, pkt: DecodedPacket): void {
+    const ts = this.ts;
+    const h = (dir === 0 ? c.h0 : c.h1);
+    const peer = (dir === 0 ? c.h1 : c.h0);
     const f = pkt.flags;
     const syn = (f & TCP_SYN) !== 0;
     const fin = (f & TCP_FIN) !== 0;
@@ -263,13 +277,13 @@ export class TcpReassembler {
     if (syn) {
       if (!h.synSeen) {
         h.synSeen = true;
-        h.isn = pkt.seq;
+        h.isn32 = pkt.seq | 0;
         h.mss = pkt.mss;
         h.windowScale = pkt.windowScale;
         h.sackPermitted = pkt.sackPermitted;
         if (!h.baseSet) {
           h.baseSet = true;
-          h.nextSeq = (pkt.seq + 1) >>> 0;
+          h.nextSeq = (pkt.seq + 1) | 0;
         }
       }
       if (h.state === 'inactive' || h.state === 'partial') {
@@ -286,8 +300,8 @@ export class TcpReassembler {
       if (pkt.payloadLength > 0) c.addAnomaly('syn_with_data');
     } else if (!h.baseSet) {
       h.baseSet = true;
-      h.nextSeq = pkt.seq;
-      if (!c.half[0].synSeen && !c.half[1].synSeen && h.packets === 1 && peer.packets === 0) c.addAnomaly('midstream_start');
+      h.nextSeq = pkt.seq | 0;
+      if (!c.h0.synSeen && !c.h1.synSeen && h.packets === 1 && peer.packets === 0) c.addAnomaly('midstream_start');
     }
 
     const segSeq = syn ? (pkt.seq + 1) >>> 0 : pkt.seq;
@@ -311,7 +325,7 @@ export class TcpReassembler {
       h.zeroWindows++;
       c.historyLog(dir, 'w');
     }
-    if (ack && !rst) this.acknowledge(c, dir === 0 ? 1 : 0, pkt.ack, ts);
+    if (ack && !rst) this.acknowledge(c, dir === 0 ? 1 : 0, pkt.ack);
 
     // Zeek's endpoint state machine, reduced to what conn_state reads.
     if (!syn && !rst && !fin) {
@@ -334,7 +348,7 @@ export class TcpReassembler {
         h.payloadPackets++;
         if (h.firstDataTime < 0) h.firstDataTime = ts;
         h.lastDataTime = ts;
-        this.data(c, dir, offset, rec.buf, pkt.payloadOffset, pkt.capturedPayloadLength, pkt.payloadLength, ts);
+        this.data(c, dir, offset, rec.buf, pkt.payloadOffset, pkt.capturedPayloadLength, pkt.payloadLength);
       }
     }
 
@@ -361,8 +375,9 @@ export class TcpReassembler {
   }
 
   /** The peer acknowledged `ackSeq` of direction `dir`. */
-  private acknowledge(c: TcpConnection, dir: Dir, ackSeq: number, ts: number): void {
-    const h = c.half[dir];
+  private acknowledge(c: TcpConnection, dir: Dir, ackSeq: number): void {
+    const ts = this.ts;
+    const h = (dir === 0 ? c.h0 : c.h1);
     if (!h.baseSet) return;
     const rel = seqDiff(ackSeq, h.nextSeq);
     // An ACK more than 1 GiB away from what we know is garbage, not evidence.
@@ -379,8 +394,9 @@ export class TcpReassembler {
 
   // ---------------------------------------------------------------- stream delivery
 
-  private data(c: TcpConnection, dir: Dir, offset: number, frame: Uint8Array, at: number, captured: number, length: number, ts: number): void {
-    const h = c.half[dir];
+  private data(c: TcpConnection, dir: Dir, offset: number, frame: Uint8Array, at: number, captured: number, length: number): void {
+    const ts = this.ts;
+    const h = (dir === 0 ? c.h0 : c.h1);
     const end = offset + length;
     if (h.finOffset >= 0 && end > h.finOffset) {
       c.addAnomaly('data_after_fin');
@@ -415,41 +431,42 @@ export class TcpReassembler {
       // A held segment arrived first and wins where this one overlaps it: deliver up to it, and
       // let the rest meet the buffer like any out-of-order segment (compared, counted, cut).
       const cut = held.offset - offset;
-      this.deliver(c, dir, offset, frame, at, Math.min(captured, cut), cut, ts);
+      this.deliver(c, dir, offset, frame, at, Math.min(captured, cut), cut);
       this.buffer(c, dir, held.offset, frame, at + cut, Math.max(0, captured - cut), length - cut, ts);
     } else {
-      this.deliver(c, dir, offset, frame, at, captured, length, ts);
+      this.deliver(c, dir, offset, frame, at, captured, length);
     }
     if (h.ooo !== null) this.drain(c, dir);
   }
 
-  private deliver(c: TcpConnection, dir: Dir, offset: number, frame: Uint8Array, at: number, captured: number, length: number, ts: number): void {
-    const h = c.half[dir];
+  /** Delivers in order, as seen at this.ts. */
+  private deliver(c: TcpConnection, dir: Dir, offset: number, frame: Uint8Array, at: number, captured: number, length: number): void {
+    const h = (dir === 0 ? c.h0 : c.h1);
     const take = Math.min(captured, length);
     if (take > 0) {
-      if (this.handler.data) this.handler.data(c, dir, offset, frame.subarray(at, at + take), ts);
+      if (this.handler.data) this.handler.data(c, dir, offset, frame.subarray(at, at + take), this.ts);
       if (h.ackedOffset < offset + take && h.keep(offset, frame, at, take, this.limits.maxRetainedBytesPerDirection)) {
-        this.referencing.push(h);
+        this.referencing[this.referencingCount++] = h;
       }
     }
     // offset === h.nextOffset here: delivery is in order.
-    h.nextSeq = (h.nextSeq + (offset + take - h.nextOffset)) >>> 0;
+    h.nextSeq = (h.nextSeq + (offset + take - h.nextOffset)) | 0;
     h.nextOffset = offset + take;
-    if (take < length) this.gap(c, dir, offset + take, length - take, 'snaplen', ts);
+    if (take < length) this.gap(c, dir, offset + take, length - take, 'snaplen', this.ts);
   }
 
   private gap(c: TcpConnection, dir: Dir, offset: number, length: number, reason: GapReason, ts: number): void {
-    const h = c.half[dir];
+    const h = (dir === 0 ? c.h0 : c.h1);
     this.handler.gap?.(c, dir, offset, length, reason, ts);
     h.missedBytes += length;
     c.historyLog(dir, 'g');
-    h.nextSeq = (h.nextSeq + (offset + length - h.nextOffset)) >>> 0;
+    h.nextSeq = (h.nextSeq + (offset + length - h.nextOffset)) | 0;
     h.nextOffset = offset + length;
   }
 
   /** Announces [from, to) as missing, split by what the receiver acknowledged. */
   private hole(c: TcpConnection, dir: Dir, from: number, to: number, ts: number): void {
-    const h = c.half[dir];
+    const h = (dir === 0 ? c.h0 : c.h1);
     if (to <= from) return;
     const acked = Math.min(to, Math.max(from, h.ackedOffset));
     if (acked > from) this.gap(c, dir, from, acked - from, 'not_captured', ts);
@@ -458,7 +475,7 @@ export class TcpReassembler {
 
   /** Gives up on everything below `target`: holes become gaps, buffered data is delivered. */
   private skipTo(c: TcpConnection, dir: Dir, target: number, ts: number): void {
-    const h = c.half[dir];
+    const h = (dir === 0 ? c.h0 : c.h1);
     while (h.nextOffset < target) {
       const first = h.ooo?.[0];
       const holeEnd = first ? Math.min(first.offset, target) : target;
@@ -469,7 +486,7 @@ export class TcpReassembler {
   }
 
   private buffer(c: TcpConnection, dir: Dir, offset: number, frame: Uint8Array, at: number, captured: number, length: number, ts: number): void {
-    const h = c.half[dir];
+    const h = (dir === 0 ? c.h0 : c.h1);
     const end = offset + length;
     // Cut the new segment around what is already buffered (first copy wins).
     let cursor = offset;
@@ -517,7 +534,7 @@ export class TcpReassembler {
 
   /** Delivers buffered segments that have become contiguous. */
   private drain(c: TcpConnection, dir: Dir): void {
-    const h = c.half[dir];
+    const h = (dir === 0 ? c.h0 : c.h1);
     const ooo = h.ooo;
     if (ooo === null) return;
     while (ooo.length > 0) {
@@ -528,7 +545,10 @@ export class TcpReassembler {
       this.oooTotal -= s.data.length;
       const skip = h.nextOffset - s.offset;
       if (skip >= s.length) continue;
-      this.deliver(c, dir, h.nextOffset, s.data, skip, Math.max(0, s.data.length - skip), s.length - skip, s.ts);
+      const now = this.ts;
+      this.ts = s.ts;
+      this.deliver(c, dir, h.nextOffset, s.data, skip, Math.max(0, s.data.length - skip), s.length - skip);
+      this.ts = now;
     }
     if (ooo.length === 0 && h.ooo === ooo) h.ooo = null;
   }
@@ -552,8 +572,8 @@ export class TcpReassembler {
 
   /** Flushes one direction at completion: what never arrived becomes gaps. */
   private endDirection(c: TcpConnection, dir: Dir): void {
-    const h = c.half[dir];
-    const peer = c.half[dir === 0 ? 1 : 0];
+    const h = dir === 0 ? c.h0 : c.h1;
+    const peer = dir === 0 ? c.h1 : c.h0;
     // A FIN the capture missed (a kernel drop at the capture point): the receiver ACKed exactly one
     // sequence number past every byte seen, the sender neither FINed nor reset in the capture, and
     // the receiver closed too. That number is the FIN, not a byte of data never captured.
