@@ -340,10 +340,20 @@ export class StreamCorrelator {
       return true;
     };
     const shared: SharedLegs = {
+      // More than one client among its owners so far and this round's (counted, not collected:
+      // this is asked for every server leg of every session).
       has: (server: Leg): boolean => {
-        const owners = new Set<Leg>(p.serverOf.get(server)?.owners ?? []);
-        for (const c of roundOwners.get(server) ?? []) owners.add(c);
-        return owners.size > 1;
+        const earlier = p.serverOf.get(server)?.owners ?? null;
+        const now = roundOwners.get(server);
+        let n = earlier?.size ?? 0;
+        if (n > 1) return true;
+        if (now !== undefined) {
+          for (const c of now) {
+            if (earlier !== null && earlier.has(c)) continue;
+            if (++n > 1) return true;
+          }
+        }
+        return false;
       },
     };
 
