@@ -1,9 +1,11 @@
 /**
  * `analyze` stage by stage on one capture: each stage adds one layer of the pipeline to the one
  * before, runs in its own process (so each has its own peak RSS) and is timed from the first
- * read to the last session. Prints a Markdown table for BENCHMARKS.md.
+ * read to the last session, in wall-clock and CPU time (user + system, every thread: GC helpers
+ * included; steadier than wall-clock on a shared machine). Prints a Markdown table for
+ * BENCHMARKS.md.
  *
- *   node dist/bench/analyze-stages.js [--file PATH] [--runs N]   (min time, max RSS of N runs)
+ *   node dist/bench/analyze-stages.js [--file PATH] [--runs N]   (min times, max RSS of N runs)
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -27,8 +29,9 @@ const STAGES = [
   '+ the JSON text of every session (the command without its write)',
 ];
 
-async function stage(n: number, file: string): Promise<{ packets: number; seconds: number }> {
+async function stage(n: number, file: string): Promise<{ packets: number; seconds: number; cpu: number }> {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   let packets = 0;
   if (n === 0) {
     let conns = 0;
@@ -50,7 +53,8 @@ async function stage(n: number, file: string): Promise<{ packets: number; second
     const r = await analyze({ files: [file], ledger: 'exchange', onSession: n === 3 ? () => {} : (s) => void (bytes += sessionJsonText(s).length) });
     packets = r.pipeline.stats.packets;
   }
-  return { packets, seconds: (performance.now() - t0) / 1000 };
+  const c = process.cpuUsage(c0);
+  return { packets, seconds: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6 };
 }
 
 const child = arg('--stage', '');
@@ -63,18 +67,20 @@ if (child !== '') {
   const rows: string[] = [];
   for (const [i, what] of STAGES.entries()) {
     let best = Infinity;
+    let cpu = Infinity;
     let rss = 0;
     let packets = 0;
     for (let k = 0; k < runs; k++) {
       const p = spawnSync(process.execPath, [import.meta.filename, '--stage', String(i), '--file', file], { encoding: 'utf8', maxBuffer: 1 << 20 });
       if (p.status !== 0) throw new Error(`stage ${i} failed: ${p.stderr.slice(-500)}`);
-      const r = JSON.parse(p.stdout) as { packets: number; seconds: number; rssMB: number };
+      const r = JSON.parse(p.stdout) as { packets: number; seconds: number; cpu: number; rssMB: number };
       best = Math.min(best, r.seconds);
+      cpu = Math.min(cpu, r.cpu);
       rss = Math.max(rss, r.rssMB);
       packets = r.packets;
     }
-    rows.push(`| ${what} | ${best.toFixed(2)} | ${(packets / best / 1e6).toFixed(2)} | ${rss.toFixed(0)} |`);
+    rows.push(`| ${what} | ${best.toFixed(2)} | ${cpu.toFixed(2)} | ${(packets / best / 1e6).toFixed(2)} | ${rss.toFixed(0)} |`);
     console.error(`stages: ${i}: ${best.toFixed(2)} s`);
   }
-  console.log(['| stage | seconds | M packets/s | peak RSS MB |', '| --- | ---: | ---: | ---: |', ...rows].join('\n'));
+  console.log(['| stage | seconds | CPU seconds | M packets/s | peak RSS MB |', '| --- | ---: | ---: | ---: | ---: |', ...rows].join('\n'));
 }
