@@ -9,7 +9,7 @@
 import { fnv1aHex, fnv1aUpdate, FNV1A_INIT } from './fnv1a.js';
 import { isKeepAlive, keepAliveOf, requestFraming, responseFraming, type Framing } from './framing.js';
 import { headFacts, requestFramingOf, responseFramingOf, type HeadFacts } from './head-facts.js';
-import { compactBody, CompactRequest, CompactResponse, common, internHead } from './compact.js';
+import { compactBody, CompactRequest, CompactResponse, common, internHead, lastHeadKnown } from './compact.js';
 import { latin1, parseFieldLines, scanFieldLines, splitLines } from './head-block.js';
 import { headerTokens, headerValues } from './headers.js';
 import { couldBeStartLine, looksLikeStartLine, parseRequestLine, parseStatusLine } from './start-line.js';
@@ -673,6 +673,9 @@ export class HttpStreamParser {
   private readFields(d: Draft, text?: string): HttpHeaders {
     if (this.compact) {
       d.head = internHead(text ?? latin1(this.buf, 0, this.bufLen));
+      // A block seen before is likely to come again: its facts are kept. One seen for the first
+      // time (unique ones are common: request ids, cookies) is scanned as in the plain mode.
+      if (!lastHeadKnown()) return scanFieldLines(d.head, this.firstLineEnd, d.notes, framingField);
       const f = headFacts(d.head, this.firstLineEnd, framingField);
       d.facts = f;
       for (const n of f.notes) d.notes.add(n);
