@@ -2,10 +2,11 @@
  * `npm run bench`: proxytrace against tshark on the same large capture of real HAProxy traffic,
  * in one run, on this machine. Prints a Markdown table to paste into BENCHMARKS.md.
  *
- *   npm run bench [-- [WHAT...] [--file PATH] [--runs N]]
+ *   npm run bench [-- --file PATH] [--runs N] [WORD...]
  *
- * WHAT picks rows by name: `npm run bench -- conns` runs the two conns rows only ("analyze",
- * "tshark", "tui" likewise); without it, everything.
+ * WORDs keep only the rows whose label contains one of them (`npm run bench -- analyze`: the
+ * analyze rows, with tshark's as the reference; `tui` for the terminal UI's); none: everything.
+ *
  * The capture defaults to captures/bench/bench.pcap (1 M packets, gitignored); when it is
  * missing it is made with captures/bench/make.sh (needs root, haproxy, tcpdump).
  */
@@ -24,9 +25,9 @@ function arg(name: string, fallback: string): string {
 
 const file = path.resolve(arg('--file', path.join(ROOT, 'captures', 'bench', 'bench.pcap')));
 const runs = Number(arg('--runs', '5'));
-/** Row filters: the arguments that are neither options nor option values. */
-const only = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !['--file', '--runs'].includes(all[i - 1] ?? ''));
-const wanted = (what: string): boolean => only.length === 0 || only.some((w) => what.includes(w));
+/** Positional words (not an option, not an option's value). */
+const words = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !['--file', '--runs'].includes(all[i - 1] ?? ''));
+const wanted = (label: string): boolean => words.length === 0 || words.some((w) => label.includes(w));
 
 if (!fs.existsSync(file)) {
   console.error(`bench: ${path.relative(ROOT, file)} is missing; making it with captures/bench/make.sh (root, haproxy, tcpdump)`);
@@ -106,7 +107,10 @@ for (const [what, args] of analyzeCases) {
   row(what, `node dist/src/cli/main.js ${args.join(' ').replace(file, rel)}`, rs);
 }
 const tshark = spawnSync('sh', ['-c', 'command -v tshark'], { encoding: 'utf8' }).status === 0;
-if (wanted('tshark conv,tcp') && tshark) {
+// tshark is the reference for whatever proxytrace rows ran.
+if (!(rows.length > 0 || wanted('tshark'))) {
+  // Nothing to compare with.
+} else if (tshark) {
   const rs: Run[] = [];
   for (let i = 0; i < Math.min(runs, 2); i++) rs.push(measure('tshark', ['-r', file, '-q', '-z', 'conv,tcp']));
   row('tshark conv,tcp', `tshark -r ${rel} -q -z conv,tcp`, rs);
@@ -127,7 +131,7 @@ console.log(out);
 
 // The terminal UI: time from a key press to the next frame, on 100 000 synthetic sessions.
 // React's production build, as `proxytrace tui` runs it.
-if (wanted('tui key-to-frame')) {
+if (wanted('tui')) {
   process.env['NODE_ENV'] ??= 'production';
   const { benchKeyToFrame, formatKeyToFrame } = await import('../test/helpers/tui-bench.js');
   console.log(`\n${formatKeyToFrame(await benchKeyToFrame({ sessions: 100_000 }))}`);

@@ -88,3 +88,32 @@ test('identical header blocks share one string and one decoded header list', () 
   assert.deepEqual(a.headers, [['Host', 'example.test'], ['Accept', '*/*']]);
   assert.equal(a.startLine, 'GET / HTTP/1.1');
 });
+
+test('a repeated header block is decided once: each message still gets its notes and framing', () => {
+  const block = 'POST /u HTTP/1.1\r\nHost : x\r\nContent-Length: 2, 2\r\nExpect: 100-continue\r\n\r\nhi';
+  // Seen once: scanned; twice: decided and kept; three times: the kept decision replayed.
+  const data = bytes(block + block + block);
+  const compact = run('request', [data], true);
+  assert.deepEqual(compact, run('request', [data], false));
+  assert.equal(compact.length, 3);
+  for (const m of compact) {
+    assert.deepEqual(m.notes, ['space_before_colon', 'duplicate_content_length']);
+    assert.equal(m.body.framing, 'content-length');
+    assert.equal(m.body.length, 2);
+  }
+  assert.deepEqual(compact.map((m) => m.offset), [0, block.length, 2 * block.length]);
+});
+
+test('one response header block frames by the request it answers (HEAD: no body)', () => {
+  for (const order of [['HEAD', 'GET'], ['GET', 'HEAD']] as const) {
+    const out: HttpMessage[] = [];
+    const [req, resp] = createHttpConnectionParsers({ compact: true, onMessage: (m) => out.push(plainOf(m)) });
+    req.push(0, bytes(order.map((m) => `${m} / HTTP/1.1\r\n\r\n`).join('')), 1);
+    const head = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n';
+    const body = (m: string): string => (m === 'GET' ? 'hi' : '');
+    resp.push(0, bytes(order.map((m) => head + body(m)).join('')), 2);
+    const responses = out.filter((m) => m.kind === 'response');
+    assert.deepEqual(responses.map((m) => [m.requestMethod, m.body.framing, m.body.length, m.endOffset - m.offset]),
+      order.map((m) => (m === 'GET' ? ['GET', 'content-length', 2, head.length + 2] : ['HEAD', 'none', 0, head.length])));
+  }
+});

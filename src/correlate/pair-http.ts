@@ -196,9 +196,13 @@ function matchPass(creqs: readonly CReq[], listOf: (c: CReq) => SReq[] | undefin
       // The cheapest exclusions of fitOf, inline: different answers, or the client's came first.
       const sf = s.final;
       if (cf !== null && sf !== null && (cf.status !== sf.status || cf.firstByteTs < sf.firstByteTs - SKEW)) continue;
-      const fit = fitOf(c, s, relaxed);
-      if (fit === null) continue;
-      const k: Candidate = { c, s, fit, cost: costOf(c, s), tier: Math.round(fit.score * 10), rank: 0, next: 0 };
+      const score = scoreOf(c, s, relaxed);
+      if (score < 0) continue;
+      const tier = Math.round(score * 10);
+      const cost = costOf(c, s);
+      // Most compatible pairs rank below a full list: they are dropped before anything is built.
+      if (mine !== null && mine.length >= MAX_COMPATIBLE && preferenceTo(mine[MAX_COMPATIBLE - 1]!, tier, cost, c.ready, s.t) <= 0) continue;
+      const k: Candidate = { c, s, fit: fitFromScratch(score, relaxed), cost, tier, rank: 0, next: 0 };
       if (mine === null) mine = [k];
       else insertBounded(mine, k);
     }
@@ -347,6 +351,11 @@ function preference(a: Candidate, b: Candidate): number {
   return b.tier - a.tier || a.cost - b.cost || a.c.ready - b.c.ready || a.s.t - b.s.t;
 }
 
+/** preference(a, b) for a b not built yet, from its parts. */
+function preferenceTo(a: Candidate, tier: number, cost: number, ready: number, t: number): number {
+  return tier - a.tier || a.cost - cost || a.c.ready - ready || a.s.t - t;
+}
+
 function costOf(c: CReq, s: SReq): number {
   const forward = Math.abs(s.t - c.ready); // negative only by timestamp skew
   const cr = c.final;
@@ -361,39 +370,49 @@ function assign(c: CReq, s: SReq, fit: Fit): void {
   s.owner = c;
 }
 
-/** Compatibility of a client request with a server request, scored; null when excluded. */
-function fitOf(c: CReq, s: SReq, relaxed: boolean): Fit | null {
+/** What scoreOf found besides the score, read by fitFromScratch right after (no Fit per compatible pair). */
+const scratch: { fwd: NamesClient; pp: boolean; respMatch: boolean; bodyMatch: boolean } = { fwd: 'absent', pp: false, respMatch: false, bodyMatch: false };
+
+function fitFromScratch(score: number, relaxed: boolean): Fit {
+  return { score, fwd: scratch.fwd, pp: scratch.pp, relaxed, respMatch: scratch.respMatch, bodyMatch: scratch.bodyMatch, ambiguous: false };
+}
+
+/** Compatibility of a client request with a server request, scored (the rest in `scratch`); -1 when excluded. */
+function scoreOf(c: CReq, s: SReq, relaxed: boolean): number {
   // Cheapest tests first: this runs for every request in every window.
-  if (s.req.method !== c.req.method || s.t < c.ready - SKEW || s.t > c.upper) return null;
+  if (s.req.method !== c.req.method || s.t < c.ready - SKEW || s.t > c.upper) return -1;
   let respMatch = false;
   const cr = c.final;
   const sr = s.final;
   if (cr !== null && sr !== null) {
-    if (cr.status !== sr.status || cr.firstByteTs < sr.firstByteTs - SKEW) return null;
+    if (cr.status !== sr.status || cr.firstByteTs < sr.firstByteTs - SKEW) return -1;
     const rb = compareBodies(sr, cr);
     // Another body is another response, unless the proxy compressed it.
-    if (rb === 'changed' && headerValue(sr.headers, 'content-encoding') === headerValue(cr.headers, 'content-encoding')) return null;
+    if (rb === 'changed' && headerValue(sr.headers, 'content-encoding') === headerValue(cr.headers, 'content-encoding')) return -1;
     respMatch = rb === 'same' || rb === 'reframed';
   }
   const body = compareBodies(c.req, s.req);
-  if (body === 'changed') return null;
+  if (body === 'changed') return -1;
   let ppNamed = false;
   if (s.ppSource !== null) {
-    if (!c.endpoints.includes(s.ppSource)) return null;
+    if (!c.endpoints.includes(s.ppSource)) return -1;
     ppNamed = true;
   }
-  const facts = headerFacts(c, s);
-  const fwd = facts.fwd;
-  if (fwd === 'no') return null;
+  const hf = headerFacts(c, s);
+  const fwd = hf.fwd;
+  if (fwd === 'no') return -1;
   if (relaxed) {
-    if (!targetsRelated(c.req.target, s.req.target)) return null;
-    if (normalizeHost(c.req) !== null && normalizeHost(s.req) === null) return null;
+    if (!targetsRelated(c.req.target, s.req.target)) return -1;
+    if (normalizeHost(c.req) !== null && normalizeHost(s.req) === null) return -1;
   }
-  if (facts.total >= 3 && facts.common / facts.total < 0.34) return null;
+  if (hf.total >= 3 && hf.common / hf.total < 0.34) return -1;
   const bodyMatch = (body === 'same' || body === 'reframed') && c.req.body.length > 0;
-  const score = (facts.total > 0 ? facts.common / facts.total : 1) + (fwd === 'yes' ? 1 : 0) + (ppNamed ? 2 : 0)
+  scratch.fwd = fwd;
+  scratch.pp = ppNamed;
+  scratch.respMatch = respMatch;
+  scratch.bodyMatch = bodyMatch;
+  return (hf.total > 0 ? hf.common / hf.total : 1) + (fwd === 'yes' ? 1 : 0) + (ppNamed ? 2 : 0)
     + (respMatch ? 0.5 : 0) + (bodyMatch ? 0.5 : 0);
-  return { score, fwd, pp: ppNamed, relaxed, respMatch, bodyMatch, ambiguous: false };
 }
 
 interface HeaderFacts {
@@ -419,10 +438,16 @@ let pairMemo = new Map<string, Map<string, PairMemo>>();
 let pairMemoSize = 0;
 const MAX_PAIR_MEMO = 1 << 16;
 
+/** headerFacts' answer: one object, overwritten by every call (asked for every compatible pair). */
+const facts: HeaderFacts = { common: 0, total: 0, fwd: 'absent' };
+
 function headerFacts(c: CReq, s: SReq): HeaderFacts {
   if (c.head === undefined || s.head === undefined) {
     const sim = headerSimilarity(c.req.headers, s.req.headers);
-    return { common: sim.common, total: sim.total, fwd: forwardingNamesClient(s.req, c.req, c.addresses) };
+    facts.common = sim.common;
+    facts.total = sim.total;
+    facts.fwd = forwardingNamesClient(s.req, c.req, c.addresses);
+    return facts;
   }
   let inner = pairMemo.get(c.head);
   if (inner === undefined) {
@@ -444,7 +469,10 @@ function headerFacts(c: CReq, s: SReq): HeaderFacts {
     fwd = forwardingNamesClient(s.req, c.req, c.addresses);
     m.fwd.set(c.addressKey, fwd);
   }
-  return { common: m.common, total: m.total, fwd };
+  facts.common = m.common;
+  facts.total = m.total;
+  facts.fwd = fwd;
+  return facts;
 }
 
 function evidenceOf(c: CReq, s: SReq): PairingEvidence[] {

@@ -38,7 +38,7 @@ import type { Leg, ProxyInfo, ProxyMode, ServerOnlyConnection, Session } from '.
 import { detectProxies } from './proxy-detect.js';
 import { classifyServerOnly } from './server-only.js';
 import { httpSession, tcpSession, unpairedSession, type SharedLegs } from './session-build.js';
-import { compareAddresses, compareEndpoints, EPS, readyTime, requestReady, responseTo, splitEndpoint, synTime } from './leg-util.js';
+import { compareAddresses, compareEndpoints, EPS, isConnectOnly, readyTime, requestReady, responseTo, splitEndpoint, synTime } from './leg-util.js';
 
 /** Legs held for proxy detection: this many, or WARMUP_SECONDS of capture time once there are WARMUP_MIN_LEGS. */
 export const WARMUP_LEGS = 4096;
@@ -50,6 +50,8 @@ const QUEUE_SLACK = 1;
 const TIGHT = 0.05;
 /** Seconds of capture time a connection still open may hold the frontier back. */
 export const MAX_LAG = 30;
+/** Slack around the pairing windows of a round, beyond their own tolerances (TIGHT, SKEW, EPS). */
+const WINDOW_MARGIN = 0.1;
 
 export interface StreamOptions {
   /** "ip" or "ip:port" entries naming the proxy (detection still learns its other addresses). */
@@ -80,6 +82,9 @@ interface OpenConnection {
 
 interface ServerState {
   leg: Leg;
+  /** Earliest and latest of its times pairing looks at: its SYN, its first packet, its requests. */
+  lo: number;
+  hi: number;
   /** Taken whole by an emitted session (tcp pairing, or a connect attempt it claimed). */
   claimed: boolean;
   /** Client legs of emitted sessions that used it. */
@@ -260,7 +265,7 @@ export class StreamCorrelator {
         this.horizons.set(leg, horizon(leg));
         p.clients.push(leg);
       } else if (p.addresses.has(leg.clientAddress)) {
-        const st: ServerState = { leg, claimed: false, owners: null };
+        const st: ServerState = { leg, ...timeSpan(leg), claimed: false, owners: null };
         p.servers.push(st);
         p.serverOf.set(leg, st);
       }
@@ -292,8 +297,22 @@ export class StreamCorrelator {
     // after it began, even once no client connection is open any more.
     let oldestWaiting = Infinity;
     for (const c of remaining) oldestWaiting = Math.min(oldestWaiting, c.start);
+    // Only the server legs these clients' pairing windows can reach (pair-tcp.ts, pair-http.ts,
+    // connect-attempts.ts): every window lies within [the earliest time of a ready client, the
+    // latest horizon]; a connect attempt may also sit before a later SYN anchor. The rest would
+    // be rebuilt and sorted in every round for nothing (the held legs span seconds).
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const c of ready) {
+      lo = Math.min(lo, earliest(c));
+      hi = Math.max(hi, this.horizons.get(c)!);
+    }
+    lo -= WINDOW_MARGIN;
+    hi += WINDOW_MARGIN;
+    let anchors = hi;
+    for (const s of p.servers) if (!s.claimed && !isAttempt(s.leg) && s.hi >= lo && s.lo <= hi) anchors = Math.max(anchors, synTime(s.leg) + WINDOW_MARGIN);
     const serverLegs: Leg[] = [];
-    for (const s of p.servers) if (!s.claimed) serverLegs.push(s.leg);
+    for (const s of p.servers) if (!s.claimed && s.hi >= lo && s.lo <= (isAttempt(s.leg) ? anchors : hi)) serverLegs.push(s.leg);
     const r = pairProxy({ clientLegs: ready, serverLegs, takenRequests: p.taken, httpListeners: p.httpListeners });
     for (const l of r.httpListeners) p.httpListeners.add(l);
 
@@ -325,14 +344,26 @@ export class StreamCorrelator {
       return true;
     };
     const shared: SharedLegs = {
+      // More than one client among its owners so far and this round's (counted, not collected:
+      // this is asked for every server leg of every session).
       has: (server: Leg): boolean => {
-        const owners = new Set<Leg>(p.serverOf.get(server)?.owners ?? []);
-        for (const c of roundOwners.get(server) ?? []) owners.add(c);
-        return owners.size > 1;
+        const earlier = p.serverOf.get(server)?.owners ?? null;
+        const now = roundOwners.get(server);
+        let n = earlier?.size ?? 0;
+        if (n > 1) return true;
+        if (now !== undefined) {
+          for (const c of now) {
+            if (earlier !== null && earlier.has(c)) continue;
+            if (++n > 1) return true;
+          }
+        }
+        return false;
       },
     };
 
-    const done: { s: Session; legs: Map<string, Leg> }[] = [];
+    // Sessions are built one at a time, in order, each handed over before the next is built: a
+    // round's sessions and verdicts then die young instead of all living to the end of the round.
+    const done: { c: Leg; t: TcpPairing | undefined; hps: HttpPairing[] | undefined; legs: Map<string, Leg> }[] = [];
     for (const c of ready) {
       const t = tcpOf.get(c);
       const hps = r.http.get(c);
@@ -341,10 +372,6 @@ export class StreamCorrelator {
         remaining.push(c);
         continue;
       }
-      let s: Session;
-      if (t !== undefined) s = tcpSession(t, shared, this.ledger);
-      else if (hps !== undefined) s = httpSession(c, hps, shared, this.ledger);
-      else s = unpairedSession(c, leftover.get(c) ?? 'tcp');
       // What this session took is no longer on offer.
       if (t !== undefined && t.server !== null) p.serverOf.get(t.server)!.claimed = true;
       for (const a of t?.attempts ?? []) p.serverOf.get(a)!.claimed = true;
@@ -358,11 +385,19 @@ export class StreamCorrelator {
         const st = p.serverOf.get(l)!;
         (st.owners ??= new Set()).add(c);
       }
-      done.push({ s, legs });
+      done.push({ c, t, hps, legs });
     }
     p.clients = remaining;
-    done.sort((a, b) => a.s.start - b.s.start || Number(a.s.id) - Number(b.s.id));
-    for (const d of done) this.opts.onSession(d.s, d.legs);
+    // A session's start and id are its client leg's.
+    done.sort((a, b) => a.c.start - b.c.start || Number(a.c.id) - Number(b.c.id));
+    for (const d of done) {
+      const { c, t, hps } = d;
+      let s: Session;
+      if (t !== undefined) s = tcpSession(t, shared, this.ledger);
+      else if (hps !== undefined) s = httpSession(c, hps, shared, this.ledger);
+      else s = unpairedSession(c, leftover.get(c) ?? 'tcp');
+      this.opts.onSession(s, d.legs);
+    }
   }
 
   /**
@@ -414,6 +449,30 @@ class OpenQueue {
     }
     return this.head < this.q.length ? this.q[this.head]!.start : Infinity;
   }
+}
+
+/** A bare connect that got no answer: what pairProxy offers as a connect attempt (AttemptPool). */
+function isAttempt(l: Leg): boolean {
+  return isConnectOnly(l) && l.synAckTs === null;
+}
+
+/** Earliest and latest times of a server-side leg that pairing windows compare (see pairRound). */
+function timeSpan(l: Leg): { lo: number; hi: number } {
+  const syn = synTime(l);
+  let lo = Math.min(syn, l.start);
+  let hi = syn;
+  for (const q of l.http?.requests ?? []) {
+    lo = Math.min(lo, q.firstByteTs);
+    hi = Math.max(hi, q.firstByteTs);
+  }
+  return { lo, hi };
+}
+
+/** Earliest time of a client leg that a pairing window starts from (SYN, SYN-ACK, ready, requests ready). */
+function earliest(c: Leg): number {
+  let t = Math.min(synTime(c), c.start, readyTime(c), c.synAckTs ?? Infinity);
+  for (const q of c.http?.requests ?? []) t = Math.min(t, requestReady(q));
+  return t;
 }
 
 /** Server-side legs a client leg's pairings use: its server legs and connect attempts. */

@@ -24,13 +24,21 @@ let heads = new Map<string, string>();
 /** Decoded header lists by block text (keys are interned blocks). */
 let lists = new Map<string, HttpHeaders>();
 
+let lastKnown = false;
+
 /** The one copy of this header block text kept by compact messages. */
 export function internHead(text: string): string {
   const known = heads.get(text);
+  lastKnown = known !== undefined;
   if (known !== undefined) return known;
   if (heads.size >= MAX_INTERNED) heads = new Map();
   heads.set(text, text);
   return text;
+}
+
+/** Whether the last internHead call found its text interned already (a block seen before). */
+export function lastHeadKnown(): boolean {
+  return lastKnown;
 }
 
 /** The header fields of a block (start line excluded), decoded once per distinct block. */

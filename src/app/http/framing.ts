@@ -79,7 +79,12 @@ export function responseFraming(status: number, requestMethod: string | null, he
 /** RFC 9112 §9.3: whether the connection persists after this message. */
 export function isKeepAlive(headers: HttpHeaders, version: string, framing: BodyFraming): boolean {
   if (framing === 'close' || framing === 'tunnel') return false;
-  const conn = headerTokens(headers, 'connection');
+  return keepAliveOf(headerTokens(headers, 'connection'), version, framing);
+}
+
+/** isKeepAlive from the Connection tokens (lower case), already at hand. */
+export function keepAliveOf(conn: readonly string[], version: string, framing: BodyFraming): boolean {
+  if (framing === 'close' || framing === 'tunnel') return false;
   if (conn.includes('close')) return false;
   if (version === 'HTTP/1.0') return conn.includes('keep-alive');
   return true;

@@ -7,8 +7,9 @@
  * `onError`, and after a fatal one the parser stops (`notHttp`).
  */
 import { fnv1aHex, fnv1aUpdate, FNV1A_INIT } from './fnv1a.js';
-import { isKeepAlive, requestFraming, responseFraming, type Framing } from './framing.js';
-import { compactBody, CompactRequest, CompactResponse, common, internHead } from './compact.js';
+import { isKeepAlive, keepAliveOf, requestFraming, responseFraming, type Framing } from './framing.js';
+import { headFacts, requestFramingOf, responseFramingOf, type HeadFacts } from './head-facts.js';
+import { compactBody, CompactRequest, CompactResponse, common, internHead, lastHeadKnown } from './compact.js';
 import { latin1, parseFieldLines, scanFieldLines, splitLines } from './head-block.js';
 import { headerTokens, headerValues } from './headers.js';
 import { couldBeStartLine, looksLikeStartLine, parseRequestLine, parseStatusLine } from './start-line.js';
@@ -66,6 +67,8 @@ interface Draft {
   headers: HttpHeaders | null;
   /** Compact mode: the header block's text (then `headers` holds only the framing fields). */
   head: string;
+  /** Compact mode: what that text decides, shared by identical blocks (head-facts.ts). */
+  facts: HeadFacts | null;
   startLineLength: number;
   trailers: HttpHeaders;
   headerEndOffset: number;
@@ -618,7 +621,7 @@ export class HttpStreamParser {
     this.leadingEmpty = 0;
     this.draft = {
       index: -1, offset, firstByteTs: ts, startLine: '', version: '', method: '', target: '', status: 0, reason: '',
-      requestMethod: null, requestIndex: null, headers: null, head: '', startLineLength: 0, trailers: [], headerEndOffset: -1, headersCompleteTs: -1,
+      requestMethod: null, requestIndex: null, headers: null, head: '', facts: null, startLineLength: 0, trailers: [], headerEndOffset: -1, headersCompleteTs: -1,
       lastByteTs: ts, framing: 'none', length: 0, hash: FNV1A_INIT, chunks: [], missing: 0, damaged: false, notes,
       upgradeCapable: false, verdict: 'unknown', framedEnd: -1,
     };
@@ -670,7 +673,13 @@ export class HttpStreamParser {
   private readFields(d: Draft, text?: string): HttpHeaders {
     if (this.compact) {
       d.head = internHead(text ?? latin1(this.buf, 0, this.bufLen));
-      return scanFieldLines(d.head, this.firstLineEnd, d.notes, framingField);
+      // A block seen before is likely to come again: its facts are kept. One seen for the first
+      // time (unique ones are common: request ids, cookies) is scanned as in the plain mode.
+      if (!lastHeadKnown()) return scanFieldLines(d.head, this.firstLineEnd, d.notes, framingField);
+      const f = headFacts(d.head, this.firstLineEnd, framingField);
+      d.facts = f;
+      for (const n of f.notes) d.notes.add(n);
+      return f.fields;
     }
     if (text !== undefined) return scanFieldLines(text, this.firstLineEnd, d.notes);
     return scanFieldLines(latin1(this.buf, this.firstLineEnd, this.bufLen), 0, d.notes);
@@ -710,16 +719,17 @@ export class HttpStreamParser {
 
   private requestHead(d: Draft): Framing {
     const headers = d.headers!;
-    d.upgradeCapable = d.method === 'CONNECT' || headerValues(headers, 'upgrade').length > 0;
+    const f = d.facts;
+    d.upgradeCapable = d.method === 'CONNECT' || (f !== null ? f.upgrade : headerValues(headers, 'upgrade').length > 0);
     this.announce(d);
-    return requestFraming(d.method, headers, d.version, d.notes);
+    return f !== null ? requestFramingOf(f, d.method, d.version, d.notes) : requestFraming(d.method, headers, d.version, d.notes);
   }
 
   /** Tells the paired response parser about this request. */
   private announce(d: Draft): void {
     if (this.responses === null) return;
     const opts: ResponseExpectation = {};
-    if (d.headers !== null && headerTokens(d.headers, 'expect').includes('100-continue')) opts.expectContinue = true;
+    if (d.facts !== null ? d.facts.expectContinue : d.headers !== null && headerTokens(d.headers, 'expect').includes('100-continue')) opts.expectContinue = true;
     if (d.upgradeCapable) opts.onSwitch = (tunnel) => this.verdict(d, tunnel);
     this.responses.expectResponseTo(d.method, opts);
   }
@@ -734,7 +744,8 @@ export class HttpStreamParser {
       d.requestIndex = exp.index;
       if (d.status === 100 && !exp.expectContinue) d.notes.add('unsolicited_100');
     }
-    const f = responseFraming(d.status, d.requestMethod, d.headers!, d.version, d.notes);
+    const f = d.facts !== null ? responseFramingOf(d.facts, d.status, d.requestMethod, d.version, d.notes)
+      : responseFraming(d.status, d.requestMethod, d.headers!, d.version, d.notes);
     if (!interim) exp?.onSwitch?.(f.framing === 'tunnel');
     return f;
   }
@@ -831,7 +842,7 @@ export class HttpStreamParser {
   private emit(d: Draft, end: number, complete: boolean): void {
     const headers = d.headers ?? [];
     const headerEndOffset = d.headerEndOffset < 0 ? end : d.headerEndOffset;
-    const keepAlive = isKeepAlive(headers, d.version, d.framing);
+    const keepAlive = d.facts !== null ? keepAliveOf(d.facts.connection, d.version, d.framing) : isKeepAlive(headers, d.version, d.framing);
     if (this.compact) {
       this.emitCompact(d, end, complete, headerEndOffset, keepAlive);
       return;
