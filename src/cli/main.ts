@@ -6,10 +6,8 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT } from '../errors.js';
 import { escapeInline } from '../report/escape.js';
-import { analyzeCommand } from './analyze-command.js';
-import { connsCommand } from './conns-command.js';
-import { followCommand } from './follow-command.js';
-import { LIVE_DESCRIPTION, LIVE_HELP, liveCommand, type LiveCommandOptions } from './live-command.js';
+import type { LiveCommandOptions } from './live-command.js';
+import { LIVE_DESCRIPTION, LIVE_HELP } from './live-help.js';
 import { action } from './run-action.js';
 
 const require = createRequire(import.meta.url);
@@ -58,7 +56,7 @@ program
   .option('--stats', 'print packets, processing time, rate and peak memory on stderr')
   .option('--clock-offset <file=seconds>', CLOCK_OFFSET_HELP, collect)
   .addHelpText('after', CAPTURE_POINTS_HELP + EXIT_CODES)
-  .action(action((files: string[], opts: { proxy?: string[]; haproxyCfg?: string; haproxyLog?: string; json?: boolean; ndjson?: boolean; ledger?: boolean; stats?: boolean; clockOffset?: string[] }) => analyzeCommand(files, opts)));
+  .action(action((files: string[], opts: { proxy?: string[]; haproxyCfg?: string; haproxyLog?: string; json?: boolean; ndjson?: boolean; ledger?: boolean; stats?: boolean; clockOffset?: string[] }) => import('./analyze-command.js').then((m) => m.analyzeCommand(files, opts))));
 
 program
   .command('conns')
@@ -68,7 +66,7 @@ program
   .option('--stats', 'print packets, processing time, rate and peak memory on stderr')
   .option('--clock-offset <file=seconds>', CLOCK_OFFSET_HELP, collect)
   .addHelpText('after', CAPTURE_POINTS_HELP + EXIT_CODES)
-  .action(action((files: string[], opts: { json?: boolean; stats?: boolean; clockOffset?: string[] }) => connsCommand(files, opts)));
+  .action(action((files: string[], opts: { json?: boolean; stats?: boolean; clockOffset?: string[] }) => import('./conns-command.js').then((m) => m.connsCommand(files, opts))));
 
 program
   .command('follow')
@@ -80,7 +78,7 @@ program
 Text mode shows printable ASCII as is, CRLF and LF as line ends, and every other byte as \\xNN
 (a lone CR as \\r, a backslash as \\\\), so no captured byte can reach the terminal raw.
 Missing bytes are marked "[N bytes missing in capture: why]".${EXIT_CODES}`)
-  .action(action((files: string[], opts: { conn: string; hex?: boolean }) => followCommand(files, opts)));
+  .action(action((files: string[], opts: { conn: string; hex?: boolean }) => import('./follow-command.js').then((m) => m.followCommand(files, opts))));
 
 program
   .command('live')
@@ -97,7 +95,7 @@ program
   .option('-B, --buffer-size <MiB>', 'kernel capture buffer for -i (default 64): raise it if packets are lost in bursts')
   .option('--tui', 'browse the sessions in the terminal UI as they arrive (as `tui`); quitting it stops the capture')
   .addHelpText('after', LIVE_HELP)
-  .action(action((opts: LiveCommandOptions) => liveCommand(opts)));
+  .action(action((opts: LiveCommandOptions) => import('./live-command.js').then((m) => m.liveCommand(opts))));
 
 program
   .command('tui')
