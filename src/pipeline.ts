@@ -224,9 +224,9 @@ const ANALYZE_HEAD_BYTES = 512;
  * (bench.pcap: peak RSS 730 -> 370 MB). Late retransmissions after that start a new connection;
  * `conns` keeps the defaults (its table is compared with tshark's).
  */
-const ANALYZE_STREAM_LIMITS: Partial<StreamLimits> = { closeLinger: 0.1, expiryInterval: 0.1 };
+export const ANALYZE_STREAM_LIMITS: Partial<StreamLimits> = { closeLinger: 0.1, expiryInterval: 0.1 };
 /** Pairing rounds at most every 0.25 s of capture time (StreamOptions.roundStep). */
-const ANALYZE_ROUND_STEP = 0.25;
+export const ANALYZE_ROUND_STEP = 0.25;
 
 export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   // Loaded here, not at the top: `conns` and `follow` need none of it and start faster without.
