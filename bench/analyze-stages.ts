@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { runPipeline, analyze } from '../src/pipeline.js';
+import { runPipeline, analyze, ANALYZE_ROUND_STEP, ANALYZE_STREAM_LIMITS } from '../src/pipeline.js';
 import { LegCollector } from '../src/correlate/leg-collector.js';
 import { StreamCorrelator } from '../src/correlate/stream.js';
 import { sessionJsonText } from '../src/report/analyze-json.js';
@@ -39,13 +39,13 @@ async function stage(n: number, file: string): Promise<{ packets: number; second
     packets = r.stats.packets;
   } else if (n === 1) {
     const collector = new LegCollector(() => {}, { headBytes: 512 });
-    const r = await runPipeline({ files: [file], handler: collector, recycleConnections: true });
+    const r = await runPipeline({ files: [file], handler: collector, recycleConnections: true, limits: ANALYZE_STREAM_LIMITS });
     packets = r.stats.packets;
   } else if (n === 2) {
     // What analyze() does, minus the verdicts and drops of each session.
-    const correlator = new StreamCorrelator({ ledger: 'exchange', onSession: () => {} });
+    const correlator = new StreamCorrelator({ ledger: 'exchange', roundStep: ANALYZE_ROUND_STEP, onSession: () => {} });
     const collector = new LegCollector((leg) => correlator.add(leg), { headBytes: 512 }, { onOpen: (c) => correlator.opened(c) });
-    const r = await runPipeline({ files: [file], handler: collector, recycleConnections: true, onChunk: () => correlator.pump() });
+    const r = await runPipeline({ files: [file], handler: collector, recycleConnections: true, limits: ANALYZE_STREAM_LIMITS, onChunk: () => correlator.pump() });
     correlator.finish();
     packets = r.stats.packets;
   } else {

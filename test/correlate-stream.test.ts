@@ -11,14 +11,15 @@ import { LegCollector } from '../src/correlate/leg-collector.js';
 import type { Leg, LedgerEntry, Session } from '../src/correlate/model.js';
 import { StreamCorrelator } from '../src/correlate/stream.js';
 import { analyze, runPipeline } from '../src/pipeline.js';
+import type { StreamLimits } from '../src/tcp/types.js';
 import { committedCaptures } from './helpers/tools.js';
 
 const byStart = (a: Session, b: Session): number => a.start - b.start || Number(a.id) - Number(b.id);
 const plain = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 
-async function legsOf(file: string): Promise<Leg[]> {
+async function legsOf(file: string, limits: Partial<StreamLimits> = {}): Promise<Leg[]> {
   const legs: Leg[] = [];
-  await runPipeline({ files: [file], handler: new LegCollector((l) => legs.push(l)) });
+  await runPipeline({ files: [file], handler: new LegCollector((l) => legs.push(l)), limits });
   return legs;
 }
 
@@ -54,6 +55,24 @@ for (const file of captures) {
     assert.deepEqual(plain(got.sort(byStart)), plain(batch.sessions.sort(byStart)));
     assert.deepEqual(r.serverOnlyConnections, batch.serverOnlyConnections);
     assert.deepEqual(r.proxies, batch.proxies);
+  });
+}
+
+// analyze's settings (pipeline.ts): connections complete 0.1 s after closing, rounds every 0.25 s.
+for (const file of captures) {
+  const name = file.split('/').slice(-2, -1)[0]!;
+  test(`${name}: streamed with a 0.1 s close linger and 0.25 s rounds, as correlate() in one batch`, async () => {
+    const limits: Partial<StreamLimits> = { closeLinger: 0.1, expiryInterval: 0.1 };
+    const batch = correlate(await legsOf(file, limits), { ledger: 'chunks' });
+    const got: Session[] = [];
+    const sc = new StreamCorrelator({ knownProxies: batch.proxies, roundStep: 0.25, ledger: 'chunks', onSession: (s) => got.push(s) });
+    await runPipeline({
+      files: [file], limits, handler: new LegCollector((l) => { sc.add(l); sc.pump(); }, {}, { onOpen: (c) => sc.opened(c) }),
+    });
+    const r = sc.finish();
+    assert.equal(got.length, batch.sessions.length);
+    assert.deepEqual(plain(got.sort(byStart)), plain(batch.sessions.sort(byStart)));
+    assert.deepEqual(r.serverOnlyConnections, batch.serverOnlyConnections);
   });
 }
 

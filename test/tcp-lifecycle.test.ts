@@ -156,6 +156,21 @@ test('never by wall clock: connections of an old capture within the timeout are 
   for (const r of run.conns) assert.deepEqual(r.anomalies, {});
 });
 
+test('expiryInterval: closed connections are looked at that often (analyze: 0.1 s), not once a second', async () => {
+  const a = handshake('10.3.0.1:52010', S, 1000, 5000);
+  a.data(0, 'a');
+  a.close();
+  const b = handshake('10.3.0.1:52011', S, 2000, 6000, { t0: 0.5 });
+  b.data(0, 'b');
+  const quick = await runCapture(merge(a, b), { limits: { closeLinger: 0.1, expiryInterval: 0.1 } });
+  assert.deepEqual(quick.order, ['open 1', 'close 1', 'open 2', 'close 2']);
+  // Once a second: 0.5 s later the closed connection still waits, past its linger.
+  const slow = await runCapture(merge(a, b), { limits: { closeLinger: 0.1 } });
+  assert.deepEqual(slow.order, ['open 1', 'open 2', 'close 1', 'close 2']);
+  for (const r of [...quick.conns, ...slow.conns]) assert.deepEqual(r.anomalies, {});
+  assert.deepEqual(quick.conns.map((r) => r.state), ['SF', 'S1']);
+});
+
 test('close is called exactly once per connection, for many kinds of endings', async () => {
   const convs: Conversation[] = [];
   let port = 40000;

@@ -61,6 +61,12 @@ export interface StreamOptions {
   warmupLegs?: number;
   /** The proxies, already known (an earlier run): no warm-up, sessions stream from the first leg. */
   knownProxies?: ProxyInfo[];
+  /**
+   * Capture seconds a frontier must move before `pump()` runs another round (default 0: every
+   * move). A client leg whose server legs are not settled yet is paired again in every round,
+   * so rounds after every chunk cost more than they save once connections complete quickly.
+   */
+  roundStep?: number;
   /** A round after every leg instead of only on `pump()` (tests: the smallest windows there are). */
   pumpOnLeg?: boolean;
   /**
@@ -167,7 +173,8 @@ export class StreamCorrelator {
     if (this.buffer !== null) return;
     const f = this.frontier(this.serverOpens);
     const fc = this.frontier(this.clientOpens);
-    if (f <= this.lastFrontier && fc <= this.lastClientFrontier) return;
+    const step = this.opts.roundStep ?? 0;
+    if (f <= this.lastFrontier + step && fc <= this.lastClientFrontier + step) return;
     this.lastFrontier = f;
     this.lastClientFrontier = fc;
     for (const p of this.states) this.round(p, f, fc);

@@ -88,7 +88,7 @@ export class TcpReassembler {
    */
   tick(ts: number): void {
     if (ts > this.now) this.now = ts;
-    if (this.now - this.lastExpiry >= 1) this.expire();
+    if (this.now - this.lastExpiry >= this.limits.expiryInterval) this.expire();
   }
 
   get openConnections(): number {
@@ -99,7 +99,7 @@ export class TcpReassembler {
     const ts = rec.tsSec + rec.tsNsec / 1e9;
     this.ts = ts;
     if (ts > this.now) this.now = ts;
-    if (this.now - this.lastExpiry >= 1) this.expire();
+    if (this.now - this.lastExpiry >= this.limits.expiryInterval) this.expire();
 
     const conn = this.lookup(rec, pkt);
     const dir: Dir = this.directionOf(conn, pkt);

@@ -59,6 +59,8 @@ export interface StreamLimits {
   idleTimeout: number;
   /** A closed connection (FIN both ways, or RST) is completed after this much capture time with no packet. */
   closeLinger: number;
+  /** Capture time between two expiry passes (closed connections past closeLinger, idle ones). */
+  expiryInterval: number;
   /** Open connections at most; past it the least recently active one is completed. */
   maxOpenConnections: number;
   /** Two identical IP packets of one direction closer than this (seconds) are one frame captured twice. */
@@ -71,6 +73,7 @@ export const DEFAULT_LIMITS: StreamLimits = {
   maxRetainedBytesPerDirection: 256 << 10,
   idleTimeout: 3600,
   closeLinger: 1,
+  expiryInterval: 1,
   maxOpenConnections: 500_000,
   duplicateWindow: 0.01,
 };
