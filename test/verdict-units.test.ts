@@ -210,4 +210,20 @@ describe('compareWithLog', () => {
     assert.equal(c.lines[1]?.inferred, null);
     assert.equal(c.unmatched.length, 2);
   });
+
+  it('keep-alive requests of one client a ms apart pair in request order, not crosswise by nearest date', () => {
+    // As on bench.pcap: HAProxy dates the second request 1 ms after the first; the capture's
+    // dates are both .282. Nearest date first would pair line 2 with verdict 1 and leave line 1
+    // to verdict 2: two "wrong server" lines out of two right ones.
+    const ka = [
+      '127.0.0.91:36237 [21/Nov/2026:07:57:25.281] fe_http be_web/web1 0/0/0/0/0 200 228 - - ---- 32/32/31/2/0 0/0 "GET /index.html HTTP/1.1"',
+      '127.0.0.91:36237 [21/Nov/2026:07:57:25.282] fe_http be_web/web2 0/0/0/1/1 200 228 - - ---- 32/32/30/30/0 0/0 "GET /index.html HTTP/1.1"',
+    ].map((l) => parseHaproxyLogLine(l));
+    const c = compareWithLog([
+      verdict('127.0.0.91:36237 [21/Nov/2026:07:57:25.282] fe_http be_web/web1 0/0/0/0/0 200 228 - - ---- 1/1/0/0/0 0/0 "GET /index.html HTTP/1.1"'),
+      verdict('127.0.0.91:36237 [21/Nov/2026:07:57:25.282] fe_http be_web/web2 0/0/0/1/1 200 228 - - ---- 1/1/0/0/0 0/0 "GET /index.html HTTP/1.1"'),
+    ], ka);
+    assert.deepEqual(c.lines.map((l) => l.differ), [[], []]);
+    assert.equal(c.unmatched.length, 0);
+  });
 });

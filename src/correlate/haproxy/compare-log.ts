@@ -1,7 +1,7 @@
 /**
- * Inferred verdicts against HAProxy's own log: each real traffic line is matched with the
- * inferred line of the same client ip:port and kind whose date is nearest (same request line
- * first), each used once; then field by field: termination, status, frontend, backend, server,
+ * Inferred verdicts against HAProxy's own log: each real traffic line is matched with an
+ * inferred line of the same client ip:port and kind, both taken in request order and aligned at
+ * the least total date difference (same request line required), each used once; then field by field: termination, status, frontend, backend, server,
  * timers (within a tolerance, 1 ms by default: HAProxy's clock is its poll loop's, not the
  * packet's) and bytes_read. Connection counters and queues are not compared: a capture cannot
  * show them.
@@ -42,6 +42,53 @@ export interface CompareOptions {
   dateToleranceMs?: number;
 }
 
+/** Largest lines × verdicts of one client endpoint aligned in order (align's table). */
+const ALIGN_CELLS = 1 << 22;
+
+/**
+ * The order-preserving matching of a and b of least cost: cost(x, y) of a pair (null: they cannot
+ * pair), `skip` for each element left unmatched. Returns the matched pairs.
+ */
+function align(a: readonly number[], b: readonly number[], cost: (x: number, y: number) => number | null, skip: number): [number, number][] {
+  const n = a.length;
+  const m = b.length;
+  const w = m + 1;
+  const best = new Float64Array((n + 1) * w);
+  const step = new Uint8Array((n + 1) * w); // 1: skip a[i-1], 2: skip b[j-1], 3: pair them
+  for (let i = 0; i <= n; i++) {
+    for (let j = 0; j <= m; j++) {
+      if (i === 0 && j === 0) continue;
+      let v = Infinity;
+      let s = 0;
+      if (i > 0 && best[(i - 1) * w + j]! + skip < v) {
+        v = best[(i - 1) * w + j]! + skip;
+        s = 1;
+      }
+      if (j > 0 && best[i * w + j - 1]! + skip < v) {
+        v = best[i * w + j - 1]! + skip;
+        s = 2;
+      }
+      if (i > 0 && j > 0) {
+        const c = cost(a[i - 1]!, b[j - 1]!);
+        if (c !== null && best[(i - 1) * w + j - 1]! + c <= v) {
+          v = best[(i - 1) * w + j - 1]! + c;
+          s = 3;
+        }
+      }
+      best[i * w + j] = v;
+      step[i * w + j] = s;
+    }
+  }
+  const pairs: [number, number][] = [];
+  for (let i = n, j = m; i > 0 || j > 0; ) {
+    const s = step[i * w + j];
+    if (s === 3) pairs.push([a[--i]!, b[--j]!]);
+    else if (s === 1) i--;
+    else j--;
+  }
+  return pairs.reverse();
+}
+
 export function compareWithLog(inferred: readonly Verdict[], logLines: readonly HaproxyLogLine[], options: CompareOptions = {}): LogComparison {
   const tolerance = options.timerToleranceMs ?? 1;
   const window = options.dateToleranceMs ?? 1000;
@@ -62,26 +109,41 @@ export function compareWithLog(inferred: readonly Verdict[], logLines: readonly 
     else byClient.set(k, [vi]);
   });
 
-  // Every acceptable pair, best first; then greedy assignment (each side used once).
-  const pairs: { li: number; vi: number; cost: number }[] = [];
-  logged.forEach((l, li) => {
-    for (const vi of byClient.get(key(l)) ?? []) {
-      const p = parsed[vi]!;
-      const dt = Math.abs(p.acceptDate - l.acceptDate);
-      if (dt > window) continue;
-      const sameRequest = l.kind === 'http' && p.kind === 'http' && p.requestLine === l.requestLine;
-      pairs.push({ li, vi, cost: dt + (l.kind === 'http' && !sameRequest ? window + 1 : 0) });
-    }
-  });
-  pairs.sort((a, b) => a.cost - b.cost);
   const byLine = new Map<number, number>();
   const usedVerdicts = new Set<number>();
-  for (const p of pairs) {
-    if (byLine.has(p.li) || usedVerdicts.has(p.vi)) continue;
-    byLine.set(p.li, p.vi);
-    usedVerdicts.add(p.vi);
-  }
+  const linesOf = new Map<string, number[]>();
+  logged.forEach((l, li) => {
+    const k = key(l);
+    const list = linesOf.get(k);
+    if (list) list.push(li);
+    else linesOf.set(k, [li]);
+  });
+  const sameRequest = (l: TrafficLine, p: TrafficLine): boolean => l.kind !== 'http' || (p.kind === 'http' && p.requestLine === l.requestLine);
 
+  // One client endpoint's lines and verdicts both come in request order (a connection's
+  // requests are sequential; HAProxy dates each from the previous one's end): they are aligned
+  // in that order, never crosswise (dates are in ms, and keep-alive requests a ms apart would
+  // otherwise pair crosswise as often as not), at the least total date difference, a line or
+  // verdict left over costing the window. Beyond ALIGN_CELLS, nearest dates first (greedy).
+  const greedyLines: number[] = [];
+  for (const [k, lis] of linesOf) {
+    // By date, ties (same ms) in the order given: request order within a session.
+    const vis = [...(byClient.get(k) ?? [])].sort((a, b) => parsed[a]!.acceptDate - parsed[b]!.acceptDate || a - b);
+    const ordered = [...lis].sort((a, b) => logged[a]!.acceptDate - logged[b]!.acceptDate || a - b);
+    if (ordered.length * vis.length > ALIGN_CELLS) {
+      greedyLines.push(...lis);
+      continue;
+    }
+    for (const [li, vi] of align(ordered, vis, (li, vi) => {
+      const l = logged[li]!;
+      const p = parsed[vi]!;
+      const dt = Math.abs(p.acceptDate - l.acceptDate);
+      return dt <= window && sameRequest(l, p) ? dt : null;
+    }, window)) {
+      byLine.set(li, vi);
+      usedVerdicts.add(vi);
+    }
+  }
   const lines = logged.map((l, li): LineComparison => {
     const vi = byLine.get(li);
     const p = vi === undefined ? null : parsed[vi] ?? null;

@@ -154,7 +154,9 @@ function namesOf(session: Session, v: ExchangeView, cfg: HaproxyConfig | undefin
 function bytesReadOf(v: ExchangeView, status: number): number {
   const sresp = v.serverResponse;
   if (sresp !== null && sresp.headersCompleteTs >= 0 && v.server !== null) {
-    const received = ackedOffset(v.server.dirs[1]) - sresp.bodyOffset;
+    // What HAProxy received of the body: all of it once it forwarded the whole response (the
+    // proxy may close the server leg before ACKing its last segment), else what it ACKed.
+    const received = v.clientResponse?.complete === true ? sresp.body.length : ackedOffset(v.server.dirs[1]) - sresp.bodyOffset;
     const body = sresp.body.framing === 'chunked' ? sresp.body.length : Math.max(0, Math.min(sresp.body.length, received));
     return htxResponseBytes(sresp, body);
   }
