@@ -6,9 +6,10 @@
  * A client request and a server request are compatible when: same method; the server request
  * starts after the client's header block was complete and before the client got its answer
  * (give or take SKEW); a PROXY header or X-Forwarded-For / X-Real-IP / Forwarded on the server
- * side, when present, names this client; bodies agree when both were seen whole; the responses
- * agree (status; body unless the proxy re-encoded it; the client's answer not before the
- * server's); and most end-to-end headers reappear.
+ * side, when present, names this client; a server connection's first request belongs to a client
+ * request complete before the proxy opened that connection (give or take SKEW); bodies agree
+ * when both were seen whole; the responses agree (status; body unless the proxy re-encoded it;
+ * the client's answer not before the server's); and most end-to-end headers reappear.
  * Pass 1 also requires equal target and Host; pass 2 tolerates a path rewrite (prefix added or
  * stripped) and a Host rewrite for what pass 1 left over.
  *
@@ -38,6 +39,8 @@ const MAX_COMPATIBLE = 8;
 const AUGMENT_DEPTH = 8;
 /** A swap must make the squared delays smaller by more than (10 µs)²: not a rounding difference. */
 const UNCROSS_MARGIN = 1e-10;
+/** Backward time below this (1 µs) is a rounding difference. */
+const BACKWARDS_MARGIN = 1e-6;
 
 export interface HttpPairing {
   client: Leg;
@@ -243,8 +246,10 @@ function matchPass(creqs: readonly CReq[], listOf: (c: CReq) => SReq[] | undefin
  * greedy order (smallest single delay first) picks crossing pairs as often as not. The proxy
  * forwards in arrival order and relays answers as they come: two pairs of the same tier are
  * swapped when that makes the delays more even (smaller sum of squares, which the
- * order-keeping assignment minimises). Each swap lowers that sum, so this ends; the bound is
- * only a guard.
+ * order-keeping assignment minimises). But never into pairs the skew tolerance alone allows
+ * (a request forwarded before it came, an answer relayed before the server's), and always out
+ * of them: the greedy costs count such a delay as positive. Each swap lowers (backward time,
+ * sum of squares), so this ends; the bound is only a guard.
  */
 function uncross(byC: ReadonlyMap<CReq, Candidate[]>): void {
   const work = [...byC.keys()];
@@ -262,7 +267,11 @@ function uncross(byC: ReadonlyMap<CReq, Candidate[]>): void {
       const cur2 = theirs?.find((x) => x.s === k.s);
       const alt2 = theirs?.find((x) => x.s === s);
       if (cur2 === undefined || alt2 === undefined || cur2.tier !== cur.tier || alt2.tier !== cur.tier) continue;
-      if (spread(k) + spread(alt2) >= spread(cur) + spread(cur2) - UNCROSS_MARGIN) continue;
+      // Fewer impossibilities first (forwarded before it came, relayed before it came back),
+      // then more even delays.
+      const before = backwards(cur) + backwards(cur2);
+      const after = backwards(k) + backwards(alt2);
+      if (after > before - BACKWARDS_MARGIN && (after > before + BACKWARDS_MARGIN || spread(k) + spread(alt2) >= spread(cur) + spread(cur2) - UNCROSS_MARGIN)) continue;
       assign(c, k.s, k.fit);
       assign(other, s, alt2.fit);
       k.fit.ambiguous = alt2.fit.ambiguous = true;
@@ -271,6 +280,18 @@ function uncross(byC: ReadonlyMap<CReq, Candidate[]>): void {
       break;
     }
   }
+}
+
+/**
+ * How far a pair has the proxy act before it could (seconds): forward the request before the
+ * client had sent it, or relay the answer before the server's came. Only timestamp skew allows
+ * it (SKEW), so of two ways to pair the one with less of it is the likelier.
+ */
+function backwards(k: Candidate): number {
+  const cr = k.c.final;
+  const sr = k.s.final;
+  const relay = cr !== null && sr !== null ? cr.firstByteTs - sr.firstByteTs : 0;
+  return Math.max(0, k.c.ready - k.s.t) + Math.max(0, -relay);
 }
 
 /** Squared forward and relay delays of a pair (seconds²). */
@@ -381,6 +402,8 @@ function fitFromScratch(score: number, relaxed: boolean): Fit {
 function scoreOf(c: CReq, s: SReq, relaxed: boolean): number {
   // Cheapest tests first: this runs for every request in every window.
   if (s.req.method !== c.req.method || s.t < c.ready - SKEW || s.t > c.upper) return -1;
+  // A connection's first request is the one the proxy opened it for: ready before its SYN.
+  if (s.req.index === 0 && s.leg.synTs !== null && s.leg.synTs < c.ready - SKEW) return -1;
   let respMatch = false;
   const cr = c.final;
   const sr = s.final;
