@@ -1,8 +1,9 @@
 /**
  * correlate() on hand-built captures (real pcap files through the whole pipeline) for what the
  * committed captures do not pin down: identical requests from two clients at the same moment,
- * identical requests from one client in sequence, a proxy on several addresses, PROXY headers
- * deciding a tcp-mode pairing, and --proxy overrides.
+ * identical requests from one client in sequence, identical requests under load (no pair the
+ * skew tolerance alone allows, a new connection's first request), a proxy on several addresses,
+ * PROXY headers deciding a tcp-mode pairing, and --proxy overrides.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -115,6 +116,35 @@ test('four identical requests at once from one address over two servers, answere
   for (const x of [a!, b!, c!, d!, ...legs]) close(x, 1.006);
   const r = correlate(await legsOf(merge(a!, b!, c!, d!, ...legs)));
   for (let i = 0; i < 4; i++) assert.deepEqual(sources(sessionOf(r.sessions, `10.0.0.90:4000${i}`)), [`10.0.0.22:5000${i}`], `client ${i}`);
+});
+
+test('identical POSTs of a keep-alive client and a new client, a loaded proxy: no pair forwarded or relayed backwards, a new connection carries the request it was opened for', async () => {
+  // The times of three POSTs in bench.pcap (client 127.0.0.90:40877 and :34459, 07:57:25.09).
+  // b's POST waits 4 ms for the connection s2 the proxy opens for it (SYN at 1.091136) and goes
+  // out at 1.095399. Meanwhile a sends two POSTs on its keep-alive connection, both forwarded on
+  // the reused connection s1. Crossing a's first POST with s2's request would have the proxy
+  // relay s2's answer (1.096637) 1.65 ms before it came (a got its answer at 1.094984); pairing
+  // a's second POST with s2 would give s2 a first request sent after it was opened.
+  const post = (extra = ''): string => `POST /index.html HTTP/1.1\r\nHost: example.test\r\n${extra}Content-Length: 4\r\n\r\nqqqq`;
+  const xff = 'X-Forwarded-For: 10.0.0.90\r\n';
+  const POSTED = 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone';
+  const a = conn('10.0.0.90:40877', '10.0.0.22:80', 1.08);
+  const b = conn('10.0.0.90:34459', '10.0.0.22:80', 1.087503);
+  const s1 = conn('10.0.0.22:51716', '10.0.0.2:80', 1.084068);
+  const s2 = conn('10.0.0.22:51730', '10.0.0.2:80', 1.091136);
+  exchange(a, get('example.test'), 1.084, OK, 1.09068);
+  exchange(s1, get('example.test', xff), 1.084136, OK, 1.090665);
+  exchange(b, post(), 1.087521, POSTED, 1.096681);
+  exchange(a, post(), 1.092802, POSTED, 1.094984);
+  exchange(s1, post(xff), 1.093173, POSTED, 1.09497);
+  exchange(a, post(), 1.095146, POSTED, 1.09698);
+  exchange(s1, post(xff), 1.095179, POSTED, 1.096579);
+  exchange(s2, post(xff), 1.095399, POSTED, 1.096637);
+  for (const x of [a, b, s1, s2]) close(x, 1.2);
+  const r = correlate(await legsOf(merge(a, b, s1, s2)));
+  assert.deepEqual(sources(sessionOf(r.sessions, '10.0.0.90:40877')), ['10.0.0.22:51716', '10.0.0.22:51716', '10.0.0.22:51716']);
+  assert.deepEqual(sources(sessionOf(r.sessions, '10.0.0.90:34459')), ['10.0.0.22:51730']);
+  assert.deepEqual(sessionOf(r.sessions, '10.0.0.90:40877').exchanges.map((e) => Math.round((e.forwardedAt! - T0) * 1e6)), [1084136, 1093173, 1095179]);
 });
 
 test('HTTP through a tcp-mode proxy (connected on accept, bytes untouched): a tcp session', async () => {

@@ -6,7 +6,9 @@
  *    even if the proxy's close of the server leg follows the client's close within 5 ms;
  *  - bytes_read (%B) when the proxy never ACKs the server's last segment (it resets the server
  *    connection once it has the response): the whole body counts once the client got it all;
- *    else only what the proxy ACKed.
+ *    else only what the proxy ACKed;
+ *  - Tr when the proxy relays the server's answer only 10 ms after it came (a stalled poll loop):
+ *    HAProxy read it in the loop that relayed it.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -100,4 +102,22 @@ test('the whole response forwarded to the client, its last segment never ACKed o
 test('nothing forwarded and nothing ACKed: only the headers count', async () => {
   const v = await verdictOf(GET, GET_FWD, resetUnacked(false));
   assert.equal(v.bytesRead, FULL - 93);
+});
+
+// ---------------------------------------------------------------- timers
+
+test('the answer relayed 10 ms after the server sent it (a stalled proxy): Tr and Ta count to the relay', async () => {
+  // bench.pcap, 127.0.0.90:45817 at 07:57:25.318: answer in at +2 ms, relayed at +13, logged 0/0/0/13/13.
+  const v = await verdictOf(GET, GET_FWD, (c, s) => {
+    s.data(1, RESP, { at: 1.002 });
+    s.ack(0);
+    c.data(1, RESP, { at: 1.012 });
+    c.ack(0);
+    c.fin(0, { at: 1.05 });
+    c.fin(1);
+    c.ack(0);
+  });
+  // Accept 1.00002 (the handshake's ACK); request read and connect() at the SYN 1.0012;
+  // established as the proxy saw it at its first byte, 1.0013; response read at 1.012.
+  assert.deepEqual(v.timers, { TR: 0, Tw: 0, Tc: 0, Tr: 10, Ta: 10 });
 });

@@ -39,6 +39,8 @@ const MAX_COMPATIBLE = 8;
 const AUGMENT_DEPTH = 8;
 /** A swap must make the squared delays smaller by more than (10 µs)²: not a rounding difference. */
 const UNCROSS_MARGIN = 1e-10;
+/** How much more a microsecond of backward time costs than one of delay, in the greedy order. */
+const BACKWARD_WEIGHT = 10;
 /** Backward time below this (1 µs) is a rounding difference. */
 const BACKWARDS_MARGIN = 1e-6;
 
@@ -378,11 +380,12 @@ function preferenceTo(a: Candidate, tier: number, cost: number, ready: number, t
 }
 
 function costOf(c: CReq, s: SReq): number {
-  const forward = Math.abs(s.t - c.ready); // negative only by timestamp skew
+  const forward = s.t - c.ready; // negative only by timestamp skew
   const cr = c.final;
   const sr = s.final;
-  const relay = cr !== null && sr !== null ? Math.abs(cr.firstByteTs - sr.firstByteTs) : 0;
-  return forward + relay;
+  const relay = cr !== null && sr !== null ? cr.firstByteTs - sr.firstByteTs : 0;
+  // Backward time (skew, or the wrong pair) weighs more than delay: a proxy waits, it never anticipates.
+  return Math.abs(forward) + Math.abs(relay) + BACKWARD_WEIGHT * (Math.max(0, -forward) + Math.max(0, -relay));
 }
 
 function assign(c: CReq, s: SReq, fit: Fit): void {

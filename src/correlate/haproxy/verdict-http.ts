@@ -11,7 +11,8 @@
  *   t_queue   connect() to the server (its SYN), or the request sent on a reused connection;
  *   t_connect connection established as the proxy saw it: its first byte after the SYN-ACK
  *             (= t_queue on a reused connection);
- *   t_data    response headers complete on the server leg;
+ *   t_data    response headers complete on the server leg (the relay of them to the client when
+ *             that follows within RELAY_WINDOW: HAProxy read them in the loop that relayed them);
  *   t_close   last response byte to the client, or the proxy's first close (RST/FIN) of either
  *             leg when no complete response reached the client.
  * Logged (2.6): TR = t_request - t_idle, Tw = t_queue - t_request, Tc = t_connect - t_queue,
@@ -78,6 +79,14 @@ interface Timeline {
   close: number;
 }
 
+/**
+ * How late the relayed response may follow the server's and still date HAProxy's reading of it.
+ * Nothing but a stalled process holds a response back (HAProxy forwards what it read in the same
+ * poll loop), and on a loaded host a loop can run 10 ms or more; past this the client's side is
+ * the cause (a closed window), not HAProxy's clock.
+ */
+const RELAY_WINDOW = 0.05;
+
 /** A proxy slower than this to react to a complete request was doing something else than reading late. */
 const LATE_READ_MAX = 1;
 
@@ -120,7 +129,7 @@ function timeline(v: ExchangeView, client: Leg, previousEnd: number | null, noQu
     connect = v.newConnection ? reactionTo(v.server.synAckTs, [v.server.dirs[0].firstDataTs]) : queue;
   }
   const sresp = v.serverResponse;
-  const data = sresp !== null && sresp.headersCompleteTs >= 0 ? reactionTo(sresp.headersCompleteTs, [v.clientResponse?.firstByteTs]) : null;
+  const data = sresp !== null && sresp.headersCompleteTs >= 0 ? reactionTo(sresp.headersCompleteTs, [v.clientResponse?.firstByteTs], RELAY_WINDOW) : null;
 
   let close: number;
   const cresp = v.clientResponse;

@@ -91,10 +91,10 @@ export function latest(...ts: (number | null | undefined)[]): number | null {
  */
 export const REACTION_WINDOW = 0.005;
 
-export function reactionTo(arrival: number, reactions: (number | null | undefined)[]): number {
+export function reactionTo(arrival: number, reactions: (number | null | undefined)[], window = REACTION_WINDOW): number {
   let best: number | null = null;
   for (const r of reactions) {
-    if (r === null || r === undefined || r < arrival || r - arrival > REACTION_WINDOW) continue;
+    if (r === null || r === undefined || r < arrival || r - arrival > window) continue;
     if (best === null || r < best) best = r;
   }
   return best ?? arrival;
