@@ -147,6 +147,26 @@ test('identical POSTs of a keep-alive client and a new client, a loaded proxy: n
   assert.deepEqual(sessionOf(r.sessions, '10.0.0.90:40877').exchanges.map((e) => Math.round((e.forwardedAt! - T0) * 1e6)), [1084136, 1093173, 1095179]);
 });
 
+test('a request forwarded 0.2 ms before the client sent it (timestamp skew at most) loses to one forwarded 0.5 ms after', async () => {
+  // b's header the proxy drops puts b's pairs below a's in the evidence order, so a is paired
+  // first and nothing swaps afterwards: only the cost decides. s1's request precedes a's by
+  // 0.2 ms and its answer is relayed 0.3 ms later (0.5 ms in all); s2's comes 0.5 ms after a's
+  // and is relayed in 0.1 ms (0.6 ms): a goes with s2, and s1 (sent after b's request) with b.
+  const xff = 'X-Forwarded-For: 10.0.0.90\r\n';
+  const a = conn('10.0.0.90:40000', '10.0.0.22:80', 1);
+  const b = conn('10.0.0.90:40001', '10.0.0.22:80', 1.000005);
+  const s1 = conn('10.0.0.22:50000', '10.0.0.2:80', 1.0097);
+  const s2 = conn('10.0.0.22:50001', '10.0.0.2:80', 1.0104);
+  exchange(b, get('example.test', 'Accept: */*\r\n'), 1.009, OK, 1.012);
+  exchange(a, get('example.test'), 1.01, OK, 1.0119);
+  exchange(s1, get('example.test', xff), 1.0098, OK, 1.0116);
+  exchange(s2, get('example.test', xff), 1.0105, OK, 1.0118);
+  for (const x of [a, b, s1, s2]) close(x, 1.02);
+  const r = correlate(await legsOf(merge(a, b, s1, s2)));
+  assert.deepEqual(sources(sessionOf(r.sessions, '10.0.0.90:40000')), ['10.0.0.22:50001']);
+  assert.deepEqual(sources(sessionOf(r.sessions, '10.0.0.90:40001')), ['10.0.0.22:50000']);
+});
+
 test('HTTP through a tcp-mode proxy (connected on accept, bytes untouched): a tcp session', async () => {
   const c = conn('10.0.0.90:40000', '10.0.0.22:9000', 1);
   const s = conn('10.0.0.22:50000', '10.0.0.2:80', 1.00005);
