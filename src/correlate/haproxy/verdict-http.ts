@@ -87,8 +87,8 @@ interface Timeline {
  */
 const RELAY_WINDOW = 0.05;
 
-/** A proxy slower than this to react to a complete request was doing something else than reading late. */
-const LATE_READ_MAX = 1;
+/** Seconds: a proxy slower than this to react to a complete request was busy with something else than reading late. */
+const LATE_READ_MAX_SECONDS = 1;
 
 /**
  * Whether HAProxy could have held this request in a queue: only for a server with a maxconn
@@ -119,7 +119,7 @@ function timeline(v: ExchangeView, client: Leg, previousEnd: number | null, noQu
   const headersAt = creq !== null && creq.headersCompleteTs >= 0 ? creq.headersCompleteTs : null;
   const queue = firstAttempt ?? sentOnServer;
   let requestRead = headersAt === null ? null : reactionTo(headersAt, reactions);
-  if (noQueue && headersAt !== null && requestRead === headersAt && queue !== null && queue > headersAt && queue - headersAt <= LATE_READ_MAX) {
+  if (noQueue && headersAt !== null && requestRead === headersAt && queue !== null && queue > headersAt && queue - headersAt <= LATE_READ_MAX_SECONDS) {
     requestRead = queue;
   }
   const firstRead = creq !== null && creq.firstByteTs === creq.headersCompleteTs && requestRead !== null ? requestRead : start;
