@@ -89,4 +89,11 @@ test('strings: printable ASCII as it is, the rest as JSON.stringify then \\u esc
     jsonString(out, s);
     assert.equal(out.text(), asciiJson(JSON.stringify(s)), JSON.stringify(s));
   }
+  // Every code unit, alone and between printable text.
+  for (let c = 0; c < 0x10000; c++) {
+    const s = `a${String.fromCharCode(c)}"`;
+    out.pos = 0;
+    jsonString(out, s);
+    assert.equal(out.text(), asciiJson(JSON.stringify(s)), `code unit ${c}`);
+  }
 });

@@ -72,33 +72,50 @@ export function jsonNullable(out: AsciiBuffer, v: number | null): void {
 }
 
 /**
- * A string, quoted, as asciiJson(JSON.stringify(s)) writes it: printable ASCII as it is, the
- * rare rest (quotes, backslashes, controls, anything from DEL up) through JSON.stringify.
+ * A string, quoted, as asciiJson(JSON.stringify(s)) writes it: printable ASCII as it is; quotes,
+ * backslashes and controls escaped as JSON.stringify does; every code unit from DEL up as \uxxxx
+ * (which is also what JSON.stringify writes for a lone surrogate). HAProxy log lines quote their
+ * request, so escapes are common.
  */
 export function jsonString(out: AsciiBuffer, s: string): void {
   const n = s.length;
-  out.ensure(n + 2);
+  // At most 6 bytes a code unit (\uxxxx), plus the quotes.
+  out.ensure(n * 6 + 2);
   const buf = out.buf;
-  const start = out.pos;
-  let p = start;
+  let p = out.pos;
   buf[p++] = 34;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === 34 || c === 92) {
-      out.pos = start;
-      out.ascii(escapedJson(s));
-      return;
+    if (c >= 0x20 && c < 0x7f) {
+      if (c === 34 || c === 92) buf[p++] = 92;
+      buf[p++] = c;
+      continue;
     }
-    buf[p++] = c;
+    buf[p++] = 92;
+    const short = c < 0x20 ? SHORT_ESCAPE[c]! : 0;
+    if (short !== 0) {
+      buf[p++] = short;
+      continue;
+    }
+    buf[p++] = 117;
+    buf[p++] = HEX[c >> 12]!;
+    buf[p++] = HEX[(c >> 8) & 15]!;
+    buf[p++] = HEX[(c >> 4) & 15]!;
+    buf[p++] = HEX[c & 15]!;
   }
   buf[p++] = 34;
   out.pos = p;
 }
 
-/** JSON.stringify's text of s with everything from DEL up as a \u escape (pure ASCII). */
-export function escapedJson(s: string): string {
-  return JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
+/** JSON.stringify's two-character escapes of controls (\b \t \n \f \r), by code; 0: \u00xx. */
+const SHORT_ESCAPE = new Uint8Array(32);
+SHORT_ESCAPE[8] = 98;
+SHORT_ESCAPE[9] = 116;
+SHORT_ESCAPE[10] = 110;
+SHORT_ESCAPE[12] = 102;
+SHORT_ESCAPE[13] = 114;
+/** Lowercase hex digits, as JSON.stringify and asciiJson write them. */
+const HEX = Uint8Array.from('0123456789abcdef', (ch) => ch.charCodeAt(0));
 
 /** A fixed-vocabulary word (mode, direction, code) quoted as it is: nothing in it to escape. */
 export function jsonWord(out: AsciiBuffer, s: string): void {
