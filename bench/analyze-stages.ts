@@ -12,7 +12,9 @@ import path from 'node:path';
 import { runPipeline, analyze, ANALYZE_ROUND_STEP, ANALYZE_STREAM_LIMITS } from '../src/pipeline.js';
 import { LegCollector } from '../src/correlate/leg-collector.js';
 import { StreamCorrelator } from '../src/correlate/stream.js';
-import { sessionJsonText } from '../src/report/analyze-json.js';
+import type { Session } from '../src/correlate/model.js';
+import { writeSessionJson } from '../src/report/analyze-json.js';
+import { AsciiBuffer } from '../src/report/ascii-buffer.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -50,7 +52,13 @@ async function stage(n: number, file: string): Promise<{ packets: number; second
     packets = r.stats.packets;
   } else {
     let bytes = 0;
-    const r = await analyze({ files: [file], ledger: 'exchange', onSession: n === 3 ? () => {} : (s) => void (bytes += sessionJsonText(s).length) });
+    const out = new AsciiBuffer(new Uint8Array(1 << 20));
+    const json = (s: Session): void => {
+      out.pos = 0;
+      writeSessionJson(s, out);
+      bytes += out.pos;
+    };
+    const r = await analyze({ files: [file], ledger: 'exchange', onSession: n === 3 ? () => {} : json });
     packets = r.pipeline.stats.packets;
   }
   const c = process.cpuUsage(c0);

@@ -3,7 +3,7 @@ import { EXIT, type ExitCode } from '../errors.js';
 import { compareWithLog, formatDifferences, type LogComparison, type Verdict } from '../correlate/haproxy/compare-log.js';
 import { analyze } from '../pipeline.js';
 import type { Session } from '../correlate/model.js';
-import { ANALYZE_FORMAT_VERSION, asciiJson, proxyJson, serverOnlyJson, sessionJsonText } from '../report/analyze-json.js';
+import { ANALYZE_FORMAT_VERSION, asciiJson, proxyJson, serverOnlyJson, writeSessionJson } from '../report/analyze-json.js';
 import { serverOnlyText, sessionText, SummaryCounts } from '../report/analyze-text.js';
 import { captureJson } from '../report/connection-json.js';
 import { escapeInline } from '../report/escape.js';
@@ -54,7 +54,10 @@ export async function analyzeCommand(files: string[], opts: AnalyzeCommandOption
       if (s.haproxy !== null) verdicts.push(s.haproxy);
       for (const e of s.exchanges) if (e.haproxy !== null) verdicts.push(e.haproxy);
     }
-    if (machine) out.put(sessionJsonText(s));
+    if (machine) {
+      out.next();
+      writeSessionJson(s, out);
+    }
     else {
       summary.add(s);
       out.put(ascii(sessionText(s)) + '\n');

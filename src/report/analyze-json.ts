@@ -3,7 +3,9 @@
  * stage's sessions; fields beyond the documented ones may be added without a version bump.
  */
 import type { Drop, Exchange, Loss, HeaderRewrites, ProxyInfo, ServerLegRef, ServerOnlyConnection, Session } from '../correlate/model.js';
+import { AsciiBuffer } from './ascii-buffer.js';
 import { epoch } from './connection-json.js';
+import { jsonNullable, jsonNumber, jsonString, jsonWord } from './json-bytes.js';
 
 export const ANALYZE_FORMAT_VERSION = 1;
 
@@ -101,100 +103,249 @@ const NON_ASCII = /[\u007f-\uffff]/;
 const NON_ASCII_G = /[\u007f-\uffff]/g;
 
 /**
- * One session as a line of JSON (ASCII): the text of asciiJson(JSON.stringify(sessionJson(s))),
- * written directly (this runs for every session of a large capture). Only captured or configured
- * text is quoted and escaped; keys and the fixed vocabulary (modes, evidence, directions, codes,
- * endpoints, ids) are written as they are. Rewrites shared by exchanges (the correlate stage
- * memoises header diffs) are serialised once.
+ * One session as a line of JSON (ASCII): the text of asciiJson(JSON.stringify(sessionJson(s))).
+ * For output and tests of one session; streams use writeSessionJson.
  */
 export function sessionJsonText(s: Session): string {
-  let o = `{"id":"${s.id}","mode":"${s.mode}","client":${qe(s.client)},"frontend":${qe(s.frontend)}`;
-  if (s.frontendName !== undefined) o += `,"frontendName":${qc(s.frontendName)}`;
-  o += `,"start":${n(epoch(s.start))},"end":${n(epoch(s.end))},"bytes":{"clientToProxy":${n(s.bytes.clientToProxy)},"proxyToClient":${n(s.bytes.proxyToClient)}}`;
-  o += ',"serverLegs":[';
+  const out = new AsciiBuffer(scratch);
+  writeSessionJson(s, out);
+  scratch = out.buf;
+  return out.text();
+}
+
+let scratch: Uint8Array = new Uint8Array(1 << 14);
+
+/**
+ * One session as JSON (ASCII), written straight into `out` (this runs for every session of a large
+ * capture): the bytes of asciiJson(JSON.stringify(sessionJson(s))). Only captured or configured
+ * text is quoted and escaped; keys and the fixed vocabulary (modes, evidence, directions, codes,
+ * ids) are written as they are. Rewrites shared by exchanges (the correlate stage memoises header
+ * diffs) are serialised once.
+ */
+export function writeSessionJson(s: Session, out: AsciiBuffer): void {
+  const a = (t: string): void => out.ascii(t);
+  const n = (v: number): void => jsonNumber(out, v);
+  const nn = (v: number | null): void => jsonNullable(out, v);
+  const q = (v: string): void => jsonString(out, v);
+  a('{"id":');
+  jsonWord(out, s.id);
+  a(',"mode":');
+  jsonWord(out, s.mode);
+  a(',"client":');
+  q(s.client);
+  a(',"frontend":');
+  q(s.frontend);
+  if (s.frontendName !== undefined) {
+    a(',"frontendName":');
+    q(s.frontendName);
+  }
+  a(',"start":');
+  n(epoch(s.start));
+  a(',"end":');
+  n(epoch(s.end));
+  a(',"bytes":{"clientToProxy":');
+  n(s.bytes.clientToProxy);
+  a(',"proxyToClient":');
+  n(s.bytes.proxyToClient);
+  a('},"serverLegs":[');
   for (let i = 0; i < s.serverLegs.length; i++) {
     const l = s.serverLegs[i]!;
-    if (i > 0) o += ',';
-    o += `{"source":${qe(l.source)},"server":${qe(l.server)}`;
-    if (l.name !== undefined) o += `,"name":${qc(l.name)}`;
-    o += `,"bytes":{"proxyToServer":${n(l.bytes.proxyToServer)},"serverToProxy":${n(l.bytes.serverToProxy)}},"proxyProtocol":`;
+    a(i > 0 ? ',{"source":' : '{"source":');
+    q(l.source);
+    a(',"server":');
+    q(l.server);
+    if (l.name !== undefined) {
+      a(',"name":');
+      q(l.name);
+    }
+    a(',"bytes":{"proxyToServer":');
+    n(l.bytes.proxyToServer);
+    a(',"serverToProxy":');
+    n(l.bytes.serverToProxy);
+    a('},"proxyProtocol":');
     const pp = l.proxyProtocol;
-    o += pp === null ? 'null' : `{"version":${n(pp.version)},"source":${pp.source === null ? 'null' : qc(pp.source)},"destination":${pp.destination === null ? 'null' : qc(pp.destination)}}`;
-    o += ',"evidence":[';
-    for (let k = 0; k < l.evidence.length; k++) o += `${k > 0 ? ',' : ''}"${l.evidence[k]}"`;
-    o += `],"confidence":${n(Math.round(l.confidence * 100) / 100)}}`;
+    if (pp === null) a('null');
+    else {
+      a('{"version":');
+      n(pp.version);
+      a(',"source":');
+      if (pp.source === null) a('null');
+      else q(pp.source);
+      a(',"destination":');
+      if (pp.destination === null) a('null');
+      else q(pp.destination);
+      a('}');
+    }
+    a(',"evidence":[');
+    for (let k = 0; k < l.evidence.length; k++) {
+      if (k > 0) a(',');
+      jsonWord(out, l.evidence[k]!);
+    }
+    a('],"confidence":');
+    n(Math.round(l.confidence * 100) / 100);
+    a('}');
   }
-  o += '],"exchanges":[';
+  a('],"exchanges":[');
   for (let i = 0; i < s.exchanges.length; i++) {
     const e = s.exchanges[i]!;
-    if (i > 0) o += ',';
     const t0 = e.requestStart;
-    o += `{"method":${qc(e.method)},"target":${qc(e.target)},"status":${nn(e.status)},"serverLeg":${nn(e.serverLeg)},"answeredLocally":${e.answeredLocally}`;
-    o += `,"times":{"requestStart":${n(epoch(t0))},"requestHeadersDoneMs":${nn(ms(e.requestHeadersDone, t0))},"forwardedMs":${nn(ms(e.forwardedAt, t0))}`;
-    o += `,"responseHeadersMs":${nn(ms(e.responseHeadersAt, t0))},"responseEndMs":${nn(ms(e.responseEnd, t0))}}`;
-    o += `,"rewrites":{"request":${rewritesText(e.rewrites.request)},"response":${rewritesText(e.rewrites.response)}},"haproxy":`;
+    a(i > 0 ? ',{"method":' : '{"method":');
+    q(e.method);
+    a(',"target":');
+    q(e.target);
+    a(',"status":');
+    nn(e.status);
+    a(',"serverLeg":');
+    nn(e.serverLeg);
+    a(e.answeredLocally ? ',"answeredLocally":true,"times":{"requestStart":' : ',"answeredLocally":false,"times":{"requestStart":');
+    n(epoch(t0));
+    a(',"requestHeadersDoneMs":');
+    nn(ms(e.requestHeadersDone, t0));
+    a(',"forwardedMs":');
+    nn(ms(e.forwardedAt, t0));
+    a(',"responseHeadersMs":');
+    nn(ms(e.responseHeadersAt, t0));
+    a(',"responseEndMs":');
+    nn(ms(e.responseEnd, t0));
+    a('},"rewrites":{"request":');
+    writeRewrites(out, e.rewrites.request);
+    a(',"response":');
+    writeRewrites(out, e.rewrites.response);
+    a('},"haproxy":');
     const h = e.haproxy;
-    if (h === null) o += 'null}';
+    if (h === null) a('null}');
     else {
       const t = h.timers;
-      o += `{"termination":${qc(h.termination)},"status":${n(h.status)},"timers":{"TR":${n(t.TR)},"Tw":${n(t.Tw)},"Tc":${n(t.Tc)},"Tr":${n(t.Tr)},"Ta":${n(t.Ta)}}`;
-      o += `,"bytesRead":${n(h.bytesRead)},"log":${qc(h.logLine)}}}`;
+      a('{"termination":');
+      q(h.termination);
+      a(',"status":');
+      n(h.status);
+      a(',"timers":{"TR":');
+      n(t.TR);
+      a(',"Tw":');
+      n(t.Tw);
+      a(',"Tc":');
+      n(t.Tc);
+      a(',"Tr":');
+      n(t.Tr);
+      a(',"Ta":');
+      n(t.Ta);
+      a('},"bytesRead":');
+      n(h.bytesRead);
+      a(',"log":');
+      q(h.logLine);
+      a('}}');
     }
   }
-  o += '],"haproxy":';
+  a('],"haproxy":');
   const h = s.haproxy;
-  if (h === null) o += 'null';
+  if (h === null) a('null');
   else {
     const t = h.timers;
-    o += `{"termination":${qc(h.termination)},"timers":{"Tw":${n(t.Tw)},"Tc":${n(t.Tc)},"Tt":${n(t.Tt)}},"bytesRead":${n(h.bytesRead)},"log":${qc(h.logLine)}}`;
+    a('{"termination":');
+    q(h.termination);
+    a(',"timers":{"Tw":');
+    n(t.Tw);
+    a(',"Tc":');
+    n(t.Tc);
+    a(',"Tt":');
+    n(t.Tt);
+    a('},"bytesRead":');
+    n(h.bytesRead);
+    a(',"log":');
+    q(h.logLine);
+    a('}');
   }
-  o += ',"drops":[';
+  a(',"drops":[');
   for (let i = 0; i < s.drops.length; i++) {
     const d = s.drops[i]!;
-    if (i > 0) o += ',';
-    o += `{"direction":"${d.direction}","bytes":${n(d.bytes)},"first":${n(epoch(d.first))},"last":${n(epoch(d.last))},"cause":${qc(d.cause)},"code":${qc(d.code)}}`;
+    a(i > 0 ? ',{"direction":' : '{"direction":');
+    jsonWord(out, d.direction);
+    a(',"bytes":');
+    n(d.bytes);
+    a(',"first":');
+    n(epoch(d.first));
+    a(',"last":');
+    n(epoch(d.last));
+    a(',"cause":');
+    q(d.cause);
+    a(',"code":');
+    q(d.code);
+    a('}');
   }
-  o += ']';
+  a(']');
   if (s.losses !== undefined) {
-    o += ',"losses":[';
+    a(',"losses":[');
     for (let i = 0; i < s.losses.length; i++) {
       const l = s.losses[i]!;
-      if (i > 0) o += ',';
-      o += `{"leg":${typeof l.leg === 'number' ? n(l.leg) : '"client"'},"direction":"${l.direction}","offset":${n(l.offset)},"bytes":${n(l.bytes)},"copiesLost":${n(l.copiesLost)}`;
-      o += `,"sent":${n(epoch(l.sent))},"resent":${n(epoch(l.resent))},"code":${qc(l.code)},"cause":${qc(l.cause)}}`;
+      a(i > 0 ? ',{"leg":' : '{"leg":');
+      if (typeof l.leg === 'number') n(l.leg);
+      else a('"client"');
+      a(',"direction":');
+      jsonWord(out, l.direction);
+      a(',"offset":');
+      n(l.offset);
+      a(',"bytes":');
+      n(l.bytes);
+      a(',"copiesLost":');
+      n(l.copiesLost);
+      a(',"sent":');
+      n(epoch(l.sent));
+      a(',"resent":');
+      n(epoch(l.resent));
+      a(',"code":');
+      q(l.code);
+      a(',"cause":');
+      q(l.cause);
+      a('}');
     }
-    o += ']';
+    a(']');
   }
-  o += ',"ledger":[';
+  a(',"ledger":[');
   for (let i = 0; i < s.ledger.length; i++) {
     const l = s.ledger[i]!;
-    if (i > 0) o += ',';
     // The key order ledger.ts gives its entries (optional keys only when set), then holdMs.
-    o += `{"direction":"${l.direction}","serverLeg":${n(l.serverLeg)},"fromOffset":${n(l.fromOffset)},"toOffset":${n(l.toOffset)},"length":${n(l.length)}`;
-    o += `,"arrived":${n(epoch(l.arrived))},"departed":${n(epoch(l.departed))}`;
-    if (l.exchange !== undefined) o += `,"exchange":${n(l.exchange)}`;
-    if (l.part !== undefined) o += `,"part":"${l.part}"`;
-    if (l.toLength !== undefined) o += `,"toLength":${n(l.toLength)}`;
-    o += `,"holdMs":${n(Math.round((l.departed - l.arrived) * 1e6) / 1e3)}}`;
+    a(i > 0 ? ',{"direction":' : '{"direction":');
+    jsonWord(out, l.direction);
+    a(',"serverLeg":');
+    n(l.serverLeg);
+    a(',"fromOffset":');
+    n(l.fromOffset);
+    a(',"toOffset":');
+    n(l.toOffset);
+    a(',"length":');
+    n(l.length);
+    a(',"arrived":');
+    n(epoch(l.arrived));
+    a(',"departed":');
+    n(epoch(l.departed));
+    if (l.exchange !== undefined) {
+      a(',"exchange":');
+      n(l.exchange);
+    }
+    if (l.part !== undefined) {
+      a(',"part":');
+      jsonWord(out, l.part);
+    }
+    if (l.toLength !== undefined) {
+      a(',"toLength":');
+      n(l.toLength);
+    }
+    a(',"holdMs":');
+    n(Math.round((l.departed - l.arrived) * 1e6) / 1e3);
+    a('}');
   }
-  o += ']}';
-  return o;
+  a(']}');
 }
 
 /** Captured or configured text: quoted, escaped, ASCII. */
 const qc = (v: string): string => asciiJson(JSON.stringify(v));
-/** An endpoint ("ip:port", "[v6]:port"): nothing to escape when it is one. */
-const qe = (v: string): string => (ENDPOINT.test(v) ? `"${v}"` : qc(v));
-const ENDPOINT = /^[0-9A-Za-z.:[\]%-]*$/;
-/** A number as JSON writes it (non-finite ones as null). */
-const n = (v: number): string => (Number.isFinite(v) ? String(v) : 'null');
-const nn = (v: number | null): string => (v === null ? 'null' : n(v));
 
 /** The header part of a rewrites object, by its (shared) `added` list. */
 const headerPartText = new WeakMap<HeaderRewrites['added'], string>();
 
-function rewritesText(r: HeaderRewrites | null): string {
-  if (r === null) return 'null';
+function writeRewrites(out: AsciiBuffer, r: HeaderRewrites | null): void {
+  if (r === null) return out.ascii('null');
   let head = headerPartText.get(r.added);
   if (head === undefined) {
     const pairs = (list: string[][]): string => `[${list.map((x) => `[${x.map(qc).join(',')}]`).join(',')}]`;
@@ -202,5 +353,8 @@ function rewritesText(r: HeaderRewrites | null): string {
       + `,"reordered":${r.reordered},"requestLine":${r.requestLine === null ? 'null' : `{"before":${qc(r.requestLine.before)},"after":${qc(r.requestLine.after)}}`}`;
     headerPartText.set(r.added, head);
   }
-  return `${head},"body":"${r.body}"}`;
+  out.ascii(head);
+  out.ascii(',"body":');
+  jsonWord(out, r.body);
+  out.byte(125);
 }

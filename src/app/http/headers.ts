@@ -9,10 +9,27 @@ export function normalizeHeaderName(name: string): string {
   return name.toLowerCase();
 }
 
+/**
+ * normalizeHeaderName(n) === want, for a `want` already normalised, without lower-casing `n`
+ * (pairing asks this of every header of every candidate: 200 MB of short-lived strings on a
+ * large capture). ASCII is folded here; a name with anything else takes toLowerCase's way.
+ */
+function sameName(n: string, want: string): boolean {
+  if (n.length !== want.length) return false;
+  for (let i = 0; i < n.length; i++) {
+    const a = n.charCodeAt(i);
+    const b = want.charCodeAt(i);
+    if (a >= 0x80) return normalizeHeaderName(n) === want;
+    if (a === b) continue;
+    if (a < 65 || a > 90 || a + 32 !== b) return false;
+  }
+  return true;
+}
+
 /** Value of the first field called `name` (any case), or undefined. */
 export function headerValue(headers: HttpHeaders, name: string): string | undefined {
   const want = normalizeHeaderName(name);
-  for (const [n, v] of headers) if (n.length === want.length && normalizeHeaderName(n) === want) return v;
+  for (const [n, v] of headers) if (sameName(n, want)) return v;
   return undefined;
 }
 
@@ -20,7 +37,7 @@ export function headerValue(headers: HttpHeaders, name: string): string | undefi
 export function headerValues(headers: HttpHeaders, name: string): string[] {
   const want = normalizeHeaderName(name);
   const out: string[] = [];
-  for (const [n, v] of headers) if (n.length === want.length && normalizeHeaderName(n) === want) out.push(v);
+  for (const [n, v] of headers) if (sameName(n, want)) out.push(v);
   return out;
 }
 
