@@ -32,22 +32,12 @@ export function jsonNumber(out: AsciiBuffer, v: number): void {
       frac -= 1e6;
     }
   }
-  out.ensure(32);
-  const buf = out.buf;
-  let p = out.pos;
-  if (v < 0) buf[p++] = 45;
-  let digits = 1;
-  for (let t = 10; t <= whole; t *= 10) digits++;
-  let d = p + digits;
-  let w = whole;
-  while (w >= 10) {
-    const q = Math.floor(w / 10);
-    buf[--d] = 48 + (w - q * 10);
-    w = q;
-  }
-  buf[--d] = 48 + w;
-  p += digits;
+  if (v < 0) out.byte(45);
+  out.uint(whole);
   if (frac > 0) {
+    out.ensure(7);
+    const buf = out.buf;
+    let p = out.pos;
     buf[p++] = 46;
     let f = frac;
     let n = 6;
@@ -60,9 +50,8 @@ export function jsonNumber(out: AsciiBuffer, v: number): void {
       buf[i] = 48 + (f - q * 10);
       f = q;
     }
-    p += n;
+    out.pos = p + n;
   }
-  out.pos = p;
 }
 
 /** A number or null. */

@@ -10,7 +10,7 @@
  */
 import { fnv1aHex, FNV1A_INIT } from './fnv1a.js';
 import { scanFieldLines } from './head-block.js';
-import type { BodyFraming, HttpBody, HttpHeaders, HttpNote, HttpRequest, HttpResponse } from './types.js';
+import type { BodyFraming, HttpBody, HttpHeaders, HttpMessageBase, HttpNote, HttpRequest, HttpResponse } from './types.js';
 
 const EMPTY_HEADERS: HttpHeaders = Object.freeze([]) as unknown as HttpHeaders;
 const EMPTY_NOTES: HttpNote[] = Object.freeze([]) as unknown as HttpNote[];
@@ -97,28 +97,20 @@ export function compactBody(framing: BodyFraming, length: number, wireLength: nu
 
 // ---------------------------------------------------------------- messages
 
-/** Everything a compact message is built from (the parser's draft, at emit). */
-export interface CompactParts {
-  index: number;
+/**
+ * Everything a compact message is built from (the parser's draft, at emit): the stored fields of
+ * a message (types.ts documents them), the header block text instead of the decoded start line
+ * and headers, and the notes as the draft collected them.
+ */
+export type CompactParts = Pick<HttpMessageBase,
+  'index' | 'version' | 'trailers' | 'offset' | 'headerEndOffset' | 'endOffset' | 'body' | 'firstByteTs' |
+  'headersCompleteTs' | 'lastByteTs' | 'damaged' | 'missingBytes' | 'complete' | 'keepAlive'> & {
   /** The header block as received: start line, fields, blank line (cut short when the message is). */
   head: string;
   /** Where the fields start in `head`: just after the start line's LF. */
   fieldsFrom: number;
-  version: string;
-  trailers: HttpHeaders;
-  offset: number;
-  headerEndOffset: number;
-  endOffset: number;
-  body: HttpBody;
-  firstByteTs: number;
-  headersCompleteTs: number;
-  lastByteTs: number;
-  damaged: boolean;
-  missingBytes: number;
-  complete: boolean;
-  keepAlive: boolean;
   notes: Set<HttpNote>;
-}
+};
 
 const DAMAGED = 1;
 const COMPLETE = 2;

@@ -843,14 +843,21 @@ export class HttpStreamParser {
     const headers = d.headers ?? [];
     const headerEndOffset = d.headerEndOffset < 0 ? end : d.headerEndOffset;
     const keepAlive = d.facts !== null ? keepAliveOf(d.facts.connection, d.version, d.framing) : isKeepAlive(headers, d.version, d.framing);
-    if (this.compact) {
-      this.emitCompact(d, end, complete, headerEndOffset, keepAlive);
-      return;
+    const msg = this.compact ? this.compactMessage(d, end, complete, headerEndOffset, keepAlive) : this.plainMessage(d, end, complete, headerEndOffset, keepAlive, headers);
+    this.prevKeepAlive = keepAlive;
+    this.messages++;
+    if (this.draft === d) {
+      this.draft = null;
+      if (this.state !== 'stopped' && this.state !== 'resync') this.state = 'idle';
     }
+    this.onMessage(msg);
+  }
+
+  private plainMessage(d: Draft, end: number, complete: boolean, headerEndOffset: number, keepAlive: boolean, headers: HttpHeaders): HttpMessage {
     const body = { framing: d.framing, length: d.length, wireLength: end - headerEndOffset, chunks: d.chunks, hash: fnv1aHex(d.hash) };
     const notes = [...d.notes];
     // Two literals rather than a spread of a shared part: this runs once per message.
-    const msg: HttpMessage = this.role === 'request'
+    return this.role === 'request'
       ? {
           kind: 'request', method: d.method, target: d.target,
           index: d.index, startLine: d.startLine, version: d.version, headers, trailers: d.trailers,
@@ -867,16 +874,9 @@ export class HttpStreamParser {
           body, firstByteTs: d.firstByteTs, headersCompleteTs: d.headersCompleteTs, lastByteTs: d.lastByteTs,
           damaged: d.damaged, missingBytes: d.missing, complete, keepAlive, notes,
         };
-    this.prevKeepAlive = keepAlive;
-    this.messages++;
-    if (this.draft === d) {
-      this.draft = null;
-      if (this.state !== 'stopped' && this.state !== 'resync') this.state = 'idle';
-    }
-    this.onMessage(msg);
   }
 
-  private emitCompact(d: Draft, end: number, complete: boolean, headerEndOffset: number, keepAlive: boolean): void {
+  private compactMessage(d: Draft, end: number, complete: boolean, headerEndOffset: number, keepAlive: boolean): HttpMessage {
     const parts = {
       index: d.index, head: d.head, fieldsFrom: this.firstLineEnd, version: d.version,
       trailers: d.trailers, offset: d.offset, headerEndOffset, endOffset: end,
@@ -884,16 +884,9 @@ export class HttpStreamParser {
       firstByteTs: d.firstByteTs, headersCompleteTs: d.headersCompleteTs, lastByteTs: d.lastByteTs,
       damaged: d.damaged, missingBytes: d.missing, complete, keepAlive, notes: d.notes,
     };
-    const msg: HttpMessage = this.role === 'request'
+    return this.role === 'request'
       ? new CompactRequest(parts, d.method, d.target)
       : new CompactResponse(parts, d.status, d.reason, d.requestMethod, d.requestIndex);
-    this.prevKeepAlive = keepAlive;
-    this.messages++;
-    if (this.draft === d) {
-      this.draft = null;
-      if (this.state !== 'stopped' && this.state !== 'resync') this.state = 'idle';
-    }
-    this.onMessage(msg);
   }
 
   // ---- errors ----
