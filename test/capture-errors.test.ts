@@ -8,6 +8,7 @@ import { openCapture } from '../src/capture/open-capture.js';
 import { readPackets } from '../src/capture/merge.js';
 import { CaptureError, EXIT } from '../src/errors.js';
 import { gzip, writePcap, writePcapng, writeTemp } from './helpers/pcap-writer.js';
+import { withoutCapabilities } from './helpers/tools.js';
 
 const data = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i + seed) & 0xff);
 
@@ -164,9 +165,10 @@ test('an unreadable file (permission) cannot be opened', async () => {
     assert.equal(err.exitCode, EXIT.open);
     return;
   }
-  // Root reads everything: try as nobody, through the real command line.
+  // Root reads everything: try without its capabilities, through the real command line.
   const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-  const r = spawnSync(process.execPath, [cli, 'conns', file], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 20_000 });
+  const [cmd, args] = withoutCapabilities(process.execPath, [cli, 'conns', file]);
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 20_000 });
   assert.equal(r.stderr, `proxytrace: ${file}: cannot open: permission denied\n`);
   assert.equal(r.status, EXIT.open);
 });

@@ -37,6 +37,16 @@ export function committedCaptures(): string[] {
 export function needRoot(t: TestContext): boolean {
   if (process.getuid?.() === 0) return true;
   if (process.env['CI']) throw new Error('root is required in CI (.ci/run runs as root)');
-  t.skip('needs root (live capture, HAProxy on loopback addresses, switching uid)');
+  t.skip('needs root (live capture, HAProxy on loopback addresses, running without capabilities)');
   return false;
+}
+
+/**
+ * A command run as root without any capability (setpriv empties the bounding set, so the new
+ * program gets none): files it does not own the permission bits of, raw sockets and the like are
+ * refused as for an ordinary user, while the checkout, owned by root, stays readable wherever it
+ * is (a `mktemp -d` clone is 0700: another uid could not load proxytrace from it).
+ */
+export function withoutCapabilities(command: string, args: readonly string[]): [string, string[]] {
+  return ['setpriv', ['--bounding-set=-all', '--inh-caps=-all', command, ...args]];
 }
