@@ -19,6 +19,8 @@ import { DEFAULT_LEG_LIMITS, type Leg, type LegDirection, type LegGap, type LegL
 const PROXY_DECIDE_BYTES = 232;
 
 const NO_BYTES = new Uint8Array(0);
+/** First allocation of a direction's head: the analyze command's whole limit. */
+const HEAD_START = 512;
 const NO_GAPS: LegGap[] = Object.freeze([]) as unknown as LegGap[];
 /** Capture-index lists are nearly always [0]: one shared array. */
 const FIRST_CAPTURE: number[] = Object.freeze([0]) as unknown as number[];
@@ -36,15 +38,21 @@ class DirectionBuilder {
   retransmitted = 0;
 
   appendHead(data: Uint8Array, max: number): void {
-    if (this.headLength >= max) return;
-    const n = Math.min(data.length, max - this.headLength);
-    if (this.headLength + n > this.head.length) {
-      const bigger = new Uint8Array(Math.min(max, Math.max(this.head.length * 2, this.headLength + n, 128)));
-      bigger.set(this.head.subarray(0, this.headLength));
+    const at = this.headLength;
+    if (at >= max) return;
+    const n = Math.min(data.length, max - at);
+    if (at + n > this.head.length) {
+      // One allocation for most streams (each typed array costs a backing store): the first
+      // HEAD_START bytes at once, doubling past that for larger limits.
+      const bigger = new Uint8Array(Math.min(max, Math.max(this.head.length * 2, at + n, HEAD_START)));
+      if (at > 0) bigger.set(this.head.subarray(0, at));
       this.head = bigger;
     }
-    this.head.set(data.subarray(0, n), this.headLength);
-    this.headLength += n;
+    const head = this.head;
+    // Byte loop for short copies: cheaper than a subarray view plus set().
+    if (n <= 64) for (let i = 0; i < n; i++) head[at + i] = data[i]!;
+    else head.set(n === data.length ? data : data.subarray(0, n), at);
+    this.headLength = at + n;
   }
 }
 
@@ -99,6 +107,13 @@ export class LegCollector implements StreamHandler {
     pushBounded(d.chunks, 3, this.limits.maxChunks, offset, data.length, ts);
     d.appendHead(data, this.limits.headBytes);
     if (dir === 0 && b.pending !== null) {
+      // Usually the first segment decides (HTTP is no PROXY header): then nothing is held.
+      if (b.pending.length === 0 && this.decideProxyHeader(b, false)) {
+        const skip = b.httpFrom - offset;
+        if (skip <= 0) this.parsersOf(b)[0].push(offset, data, ts);
+        else if (skip < data.length) this.parsersOf(b)[0].push(offset + skip, data.subarray(skip), ts);
+        return;
+      }
       b.pending.push({ offset, data: data.slice(), ts });
       b.pendingBytes += data.length;
       this.decideProxyHeader(b, false);
@@ -187,12 +202,15 @@ export class LegCollector implements StreamHandler {
     return b.parsers;
   }
 
-  /** Decides whether the client's stream starts with a PROXY header, then replays what was held. */
-  private decideProxyHeader(b: LegBuilder, force: boolean): void {
+  /**
+   * Decides whether the client's stream starts with a PROXY header, then replays what was held.
+   * False when it cannot tell yet.
+   */
+  private decideProxyHeader(b: LegBuilder, force: boolean): boolean {
     const pending = b.pending!;
     const head = b.dirs[0].head.subarray(0, b.dirs[0].headLength);
     const r = parseProxyProtocol(head);
-    if (r.status === 'incomplete' && !force && b.pendingBytes < PROXY_DECIDE_BYTES) return;
+    if (r.status === 'incomplete' && !force && b.pendingBytes < PROXY_DECIDE_BYTES) return false;
     if (r.status === 'ok') {
       b.proxyProtocol = r.header;
       b.httpFrom = r.header.length;
@@ -204,27 +222,31 @@ export class LegCollector implements StreamHandler {
       if (skip >= p.data.length) continue;
       parser.push(p.offset + skip, p.data.subarray(skip), p.ts);
     }
+    return true;
   }
 }
 
 function direction(c: TcpConnection, dir: Dir, d: DirectionBuilder): LegDirection {
   const h = c.half[dir];
-  return {
-    bytes: h.nextOffset,
-    missedBytes: h.missedBytes,
-    retransmittedBytes: h.retransmittedBytes,
-    // Exact-size copies: what outlives the connection should not carry the builders' slack.
-    chunks: d.chunks.slice(),
-    acks: d.acks.slice(),
-    ...(d.resent !== null ? { resent: d.resent } : {}),
-    gaps: d.gaps,
-    head: d.headLength === d.head.length ? d.head : d.head.slice(0, d.headLength),
-    firstDataTs: h.firstDataTime >= 0 ? h.firstDataTime : null,
-    lastDataTs: h.lastDataTime >= 0 ? h.lastDataTime : null,
-    finTs: h.finTime >= 0 ? h.finTime : null,
-    rstTs: h.rstTime >= 0 ? h.rstTime : null,
-    finOffset: h.finOffset >= 0 ? h.finOffset : null,
-  };
+  // Exact-size copies: what outlives the connection should not carry the builders' slack.
+  const chunks = d.chunks.slice();
+  const acks = d.acks.slice();
+  const head = d.headLength === d.head.length ? d.head : d.head.slice(0, d.headLength);
+  const firstDataTs = h.firstDataTime >= 0 ? h.firstDataTime : null;
+  const lastDataTs = h.lastDataTime >= 0 ? h.lastDataTime : null;
+  const finTs = h.finTime >= 0 ? h.finTime : null;
+  const rstTs = h.rstTime >= 0 ? h.rstTime : null;
+  const finOffset = h.finOffset >= 0 ? h.finOffset : null;
+  // Two literals rather than a conditional spread (a slow generic copy), same key order.
+  return d.resent === null
+    ? {
+        bytes: h.nextOffset, missedBytes: h.missedBytes, retransmittedBytes: h.retransmittedBytes, chunks, acks,
+        gaps: d.gaps, head, firstDataTs, lastDataTs, finTs, rstTs, finOffset,
+      }
+    : {
+        bytes: h.nextOffset, missedBytes: h.missedBytes, retransmittedBytes: h.retransmittedBytes, chunks, acks,
+        resent: d.resent, gaps: d.gaps, head, firstDataTs, lastDataTs, finTs, rstTs, finOffset,
+      };
 }
 
 /**
