@@ -255,11 +255,17 @@ export class CompactResponse extends CompactMessage implements HttpResponse {
 }
 
 /** Common short strings of start lines, shared rather than kept once per message. */
-const COMMON = new Map<string, string>();
-for (const s of ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE', 'HTTP/1.1', 'HTTP/1.0', 'OK', '/']) COMMON.set(s, s);
+const COMMON = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE', 'HTTP/1.1', 'HTTP/1.0', 'OK', '/'];
 
-export function common(s: string): string {
-  return COMMON.get(s) ?? s;
+/** By length: the common strings to try before slicing. */
+const COMMON_BY_LENGTH: string[][] = [];
+for (const s of COMMON) (COMMON_BY_LENGTH[s.length] ??= []).push(s);
+
+/** text.slice(from, to), shared when it is a common string (found without slicing or hashing). */
+export function commonSlice(text: string, from: number, to: number): string {
+  const candidates = COMMON_BY_LENGTH[to - from];
+  if (candidates !== undefined) for (const c of candidates) if (text.startsWith(c, from)) return c;
+  return text.slice(from, to);
 }
 
 /** The header block text of a compact message (the key of everything memoised per block), else undefined. */

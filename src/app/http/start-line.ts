@@ -19,20 +19,70 @@ export interface StatusLine {
 
 // Lenient on the target (any visible byte, obs-text included) but strict on the shape: one SP
 // between parts, as RFC 9112 §3 asks; HTTP/2's preface ("PRI * HTTP/2.0") is rejected here.
-const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^\x00-\x20\x7f]+) (HTTP\/1\.[0-9])$/;
-const STATUS_LINE = /^(HTTP\/1\.[0-9]) ([0-9]{3})(?: ([^\r\n]*))?$/;
+// Scanned by hand rather than by regular expression (no match array per message), accepting
+// exactly the language of
+//   request: /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^\x00-\x20\x7f]+) (HTTP\/1\.[0-9])$/
+//   status:  /^(HTTP\/1\.[0-9]) ([0-9]{3})(?: ([^\r\n]*))?$/
 const UPPER_METHOD = /^[A-Z][A-Z0-9_-]{0,23}$/;
 
+/** "HTTP/1." and a digit at text[at, at + 8). */
+function isVersionAt(text: string, at: number): boolean {
+  if (!text.startsWith('HTTP/1.', at)) return false;
+  const c = text.charCodeAt(at + 7);
+  return c >= 0x30 && c <= 0x39;
+}
+
+/**
+ * Whether text[0, end) is a request line: the end of its method, or -1. The target runs from
+ * there + 1 to end - 9 and the version is the last 8 characters (its length is fixed).
+ */
+export function requestLineMethodEnd(text: string, end = text.length): number {
+  let i = 0;
+  for (; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80 || TOKEN[c] !== 1) break;
+  }
+  // method, SP, a target of at least one byte, SP, version
+  const targetEnd = end - 9;
+  if (i === 0 || targetEnd <= i + 1 || text.charCodeAt(i) !== 0x20 || text.charCodeAt(targetEnd) !== 0x20) return -1;
+  for (let k = i + 1; k < targetEnd; k++) {
+    const c = text.charCodeAt(k);
+    if (c <= 0x20 || c === 0x7f) return -1;
+  }
+  return isVersionAt(text, end - 8) ? i : -1;
+}
+
+/**
+ * Whether text[0, end) is a status line: its status code, or -1. The version is its first 8
+ * characters, the reason phrase what follows the 13th (when it is longer than 12).
+ */
+export function statusLineStatus(text: string, end = text.length): number {
+  if (end < 12 || !isVersionAt(text, 0) || text.charCodeAt(8) !== 0x20) return -1;
+  let status = 0;
+  for (let k = 9; k < 12; k++) {
+    const c = text.charCodeAt(k);
+    if (c < 0x30 || c > 0x39) return -1;
+    status = status * 10 + (c - 0x30);
+  }
+  if (end === 12) return status;
+  if (text.charCodeAt(12) !== 0x20) return -1;
+  for (let k = 13; k < end; k++) {
+    const c = text.charCodeAt(k);
+    if (c === 0x0d || c === 0x0a) return -1;
+  }
+  return status;
+}
+
 export function parseRequestLine(line: string): RequestLine | null {
-  const m = REQUEST_LINE.exec(line);
-  if (m === null) return null;
-  return { method: m[1]!, target: m[2]!, version: m[3]! };
+  const m = requestLineMethodEnd(line);
+  if (m < 0) return null;
+  return { method: line.slice(0, m), target: line.slice(m + 1, line.length - 9), version: line.slice(line.length - 8) };
 }
 
 export function parseStatusLine(line: string): StatusLine | null {
-  const m = STATUS_LINE.exec(line);
-  if (m === null) return null;
-  return { version: m[1]!, status: Number(m[2]!), reason: m[3] ?? '' };
+  const status = statusLineStatus(line);
+  if (status < 0) return null;
+  return { version: line.slice(0, 8), status, reason: line.length > 12 ? line.slice(13) : '' };
 }
 
 /**

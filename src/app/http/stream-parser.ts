@@ -9,12 +9,12 @@
 import { fnv1aHex, fnv1aUpdate, FNV1A_INIT } from './fnv1a.js';
 import { isKeepAlive, keepAliveOf, requestFraming, responseFraming, type Framing } from './framing.js';
 import { headFacts, requestFramingOf, responseFramingOf, type HeadFacts } from './head-facts.js';
-import { compactBody, CompactRequest, CompactResponse, common, internHead, lastHeadKnown } from './compact.js';
+import { compactBody, CompactRequest, CompactResponse, commonSlice, internHead, lastHeadKnown, type CompactParts } from './compact.js';
 import { latin1, parseFieldLines, scanFieldLines, splitLines } from './head-block.js';
 import { headerTokens, headerValues } from './headers.js';
-import { couldBeStartLine, looksLikeStartLine, parseRequestLine, parseStatusLine } from './start-line.js';
+import { couldBeStartLine, looksLikeStartLine, parseRequestLine, requestLineMethodEnd, statusLineStatus } from './start-line.js';
 import type {
-  BodyFraming, HttpError, HttpErrorCode, HttpHeaders, HttpMessage, HttpNote, HttpRole, ResponseExpectation,
+  BodyFraming, HttpBody, HttpError, HttpErrorCode, HttpHeaders, HttpMessage, HttpNote, HttpRole, ResponseExpectation,
 } from './types.js';
 
 export interface HttpStreamParserOptions {
@@ -51,41 +51,91 @@ type State =
 
 type Verdict = 'unknown' | 'tunnel' | 'http';
 
-/** A message being parsed. */
-interface Draft {
-  index: number;
-  offset: number;
-  firstByteTs: number;
-  startLine: string;
-  version: string;
-  method: string;
-  target: string;
-  status: number;
-  reason: string;
-  requestMethod: string | null;
-  requestIndex: number | null;
-  headers: HttpHeaders | null;
+/**
+ * A message being parsed. One per parser, reset for each message (a message copies what it
+ * keeps at emit): no object per message. Also the parts a compact message is built from.
+ */
+class Draft implements CompactParts {
+  index = -1;
+  offset = 0;
+  firstByteTs = 0;
+  startLine = '';
+  version = '';
+  method = '';
+  target = '';
+  status = 0;
+  reason = '';
+  requestMethod: string | null = null;
+  requestIndex: number | null = null;
+  headers: HttpHeaders | null = null;
   /** Compact mode: the header block's text (then `headers` holds only the framing fields). */
-  head: string;
+  head = '';
+  /** Where the fields start in `head` (set at emit). */
+  fieldsFrom = 0;
   /** Compact mode: what that text decides, shared by identical blocks (head-facts.ts). */
-  facts: HeadFacts | null;
-  startLineLength: number;
-  trailers: HttpHeaders;
-  headerEndOffset: number;
-  headersCompleteTs: number;
-  lastByteTs: number;
-  framing: BodyFraming;
-  length: number;
-  hash: number;
-  chunks: number[];
-  missing: number;
-  damaged: boolean;
-  notes: Set<HttpNote>;
+  facts: HeadFacts | null = null;
+  startLineLength = 0;
+  /** NO_FIELDS until trailers are parsed (a new list then: messages keep it). */
+  trailers: HttpHeaders = NO_FIELDS;
+  headerEndOffset = -1;
+  headersCompleteTs = -1;
+  lastByteTs = 0;
+  framing: BodyFraming = 'none';
+  length = 0;
+  hash = FNV1A_INIT;
+  /** NO_CHUNKS until the first chunk (a new list then: messages keep it). */
+  chunks: number[] = NO_CHUNKS;
+  missingBytes = 0;
+  damaged = false;
+  /** Cleared for each message (messages copy it). */
+  readonly notes = new Set<HttpNote>();
   /** Request with Upgrade, or CONNECT: held back until we know whether a tunnel follows. */
-  upgradeCapable: boolean;
-  verdict: Verdict;
+  upgradeCapable = false;
+  verdict: Verdict = 'unknown';
   /** Where the framing of a held-back request ended (-1 until then). */
-  framedEnd: number;
+  framedEnd = -1;
+  // Set at emit, for the compact message.
+  endOffset = 0;
+  body: HttpBody = NO_BODY;
+  complete = false;
+  keepAlive = false;
+
+  reset(offset: number, ts: number): void {
+    this.index = -1;
+    this.offset = offset;
+    this.firstByteTs = ts;
+    this.startLine = '';
+    this.version = '';
+    this.method = '';
+    this.target = '';
+    this.status = 0;
+    this.reason = '';
+    this.requestMethod = null;
+    this.requestIndex = null;
+    this.headers = null;
+    this.head = '';
+    this.fieldsFrom = 0;
+    this.facts = null;
+    this.startLineLength = 0;
+    this.trailers = NO_FIELDS;
+    this.headerEndOffset = -1;
+    this.headersCompleteTs = -1;
+    this.lastByteTs = ts;
+    this.framing = 'none';
+    this.length = 0;
+    this.hash = FNV1A_INIT;
+    this.chunks = NO_CHUNKS;
+    this.missingBytes = 0;
+    this.damaged = false;
+    if (this.notes.size > 0) this.notes.clear(); // clear() allocates a new table even when empty
+    this.upgradeCapable = false;
+    this.verdict = 'unknown';
+    this.framedEnd = -1;
+    this.endOffset = 0;
+    this.body = NO_BODY;
+    this.complete = false;
+    this.keepAlive = false;
+  }
 }
 
 interface Expectation {
@@ -104,6 +154,10 @@ const MAX_CHUNKS_KEPT = 4096;
 const MAX_EXPECTATIONS = 65536;
 const CHUNK_SIZE_LINE = /^([0-9A-Fa-f]{1,13})[ \t]*(?:;.*)?$/s;
 const NO_BYTES = new Uint8Array(0);
+/** Shared empty lists of a draft: never written (a message gets a fresh [] in the plain mode). */
+const NO_FIELDS: HttpHeaders = Object.freeze([]) as unknown as HttpHeaders;
+const NO_CHUNKS: number[] = Object.freeze([]) as unknown as number[];
+const NO_BODY = compactBody('none', 0, 0, NO_CHUNKS, FNV1A_INIT);
 
 /** The fields framing and connection handling read: all a compact header scan decodes. */
 function framingField(name: string): boolean {
@@ -142,6 +196,8 @@ export class HttpStreamParser {
   /** The first push or gap sets where the stream starts (not 0 when a PROXY header was stripped). */
   private started = false;
   private draft: Draft | null = null;
+  /** The one Draft this parser fills, message after message (`draft` is it or null). */
+  private slot: Draft | null = null;
   private nextIndex = 0;
   private prevKeepAlive = true;
   private leadingEmpty = 0;
@@ -420,7 +476,7 @@ export class HttpStreamParser {
 
   private damage(d: Draft, n: number, ts: number): void {
     d.damaged = true;
-    d.missing += n;
+    d.missingBytes += n;
     d.lastByteTs = ts;
   }
 
@@ -557,7 +613,8 @@ export class HttpStreamParser {
     if (size === 0) {
       this.enterBlock('trailers', offset + lf + 1);
     } else {
-      if (d.chunks.length < MAX_CHUNKS_KEPT) d.chunks.push(size);
+      if (d.chunks === NO_CHUNKS) d.chunks = [size];
+      else if (d.chunks.length < MAX_CHUNKS_KEPT) d.chunks.push(size);
       else d.notes.add('too_many_chunks');
       this.remaining = size;
       this.state = 'chunk_data';
@@ -613,18 +670,14 @@ export class HttpStreamParser {
   // ---- messages ----
 
   private startDraft(offset: number, ts: number): void {
-    const notes = new Set<HttpNote>();
-    if (this.resynced) notes.add('resynced');
-    if (this.leadingEmpty > 0) notes.add('leading_empty_lines');
-    if (!this.prevKeepAlive) notes.add('after_close');
+    const d = (this.slot ??= new Draft());
+    d.reset(offset, ts);
+    if (this.resynced) d.notes.add('resynced');
+    if (this.leadingEmpty > 0) d.notes.add('leading_empty_lines');
+    if (!this.prevKeepAlive) d.notes.add('after_close');
     this.resynced = false;
     this.leadingEmpty = 0;
-    this.draft = {
-      index: -1, offset, firstByteTs: ts, startLine: '', version: '', method: '', target: '', status: 0, reason: '',
-      requestMethod: null, requestIndex: null, headers: null, head: '', facts: null, startLineLength: 0, trailers: [], headerEndOffset: -1, headersCompleteTs: -1,
-      lastByteTs: ts, framing: 'none', length: 0, hash: FNV1A_INIT, chunks: [], missing: 0, damaged: false, notes,
-      upgradeCapable: false, verdict: 'unknown', framedEnd: -1,
-    };
+    this.draft = d;
     if (this.state !== 'head') this.enterBlock('head', offset);
   }
 
@@ -633,7 +686,7 @@ export class HttpStreamParser {
     let stop = lf;
     if (stop > 0 && this.buf[stop - 1] === 0x0d) stop--;
     else d.notes.add('lf_only');
-    return this.acceptLine(d, latin1(this.buf, 0, stop), lf, ts);
+    return this.acceptLine(d, latin1(this.buf, 0, stop), stop, lf, ts);
   }
 
   /** acceptStartLine when the block's text is at hand: the line ends at `lf` in it. */
@@ -641,25 +694,26 @@ export class HttpStreamParser {
     let stop = lf;
     if (stop > 0 && text.charCodeAt(stop - 1) === 0x0d) stop--;
     else d.notes.add('lf_only');
-    return this.acceptLine(d, text.slice(0, stop), lf, ts);
+    return this.acceptLine(d, text, stop, lf, ts);
   }
 
-  private acceptLine(d: Draft, line: string, lf: number, ts: number): boolean {
-    const stop = line.length;
+  /** The start line is text[0, stop). */
+  private acceptLine(d: Draft, text: string, stop: number, lf: number, ts: number): boolean {
     if (this.role === 'request') {
-      const r = parseRequestLine(line);
-      if (r === null) return this.fatal('bad_start_line', d.offset, ts, `not an HTTP/1 request line: ${JSON.stringify(line.slice(0, 80))}`);
-      d.method = common(r.method);
-      d.target = common(r.target);
-      d.version = common(r.version);
+      const m = requestLineMethodEnd(text, stop);
+      if (m < 0) return this.fatal('bad_start_line', d.offset, ts, `not an HTTP/1 request line: ${JSON.stringify(text.slice(0, Math.min(stop, 80)))}`);
+      d.method = commonSlice(text, 0, m);
+      d.target = commonSlice(text, m + 1, stop - 9);
+      d.version = commonSlice(text, stop - 8, stop);
     } else {
-      const s = parseStatusLine(line);
-      if (s === null) return this.fatal('bad_start_line', d.offset, ts, `not an HTTP/1 status line: ${JSON.stringify(line.slice(0, 80))}`);
-      d.version = common(s.version);
-      d.status = s.status;
-      d.reason = common(s.reason);
+      const status = statusLineStatus(text, stop);
+      if (status < 0) return this.fatal('bad_start_line', d.offset, ts, `not an HTTP/1 status line: ${JSON.stringify(text.slice(0, Math.min(stop, 80)))}`);
+      d.version = commonSlice(text, 0, 8);
+      d.status = status;
+      d.reason = stop > 12 ? commonSlice(text, 13, stop) : '';
     }
-    d.startLine = line;
+    // Only plain messages store it (compact ones derive it from the head).
+    if (!this.compact) d.startLine = stop === text.length ? text : text.slice(0, stop);
     d.startLineLength = stop;
     d.index = this.nextIndex++;
     this.firstLineEnd = lf + 1;
@@ -730,7 +784,11 @@ export class HttpStreamParser {
     if (this.responses === null) return;
     const opts: ResponseExpectation = {};
     if (d.facts !== null ? d.facts.expectContinue : d.headers !== null && headerTokens(d.headers, 'expect').includes('100-continue')) opts.expectContinue = true;
-    if (d.upgradeCapable) opts.onSwitch = (tunnel) => this.verdict(d, tunnel);
+    if (d.upgradeCapable) {
+      // By index: the draft object is reused for later messages.
+      const index = d.index;
+      opts.onSwitch = (tunnel) => this.verdict(index, tunnel);
+    }
     this.responses.expectResponseTo(d.method, opts);
   }
 
@@ -775,9 +833,12 @@ export class HttpStreamParser {
   }
 
   /** Called by the paired response parser once it knows. */
-  private verdict(d: Draft, tunnel: boolean): void {
+  private verdict(index: number, tunnel: boolean): void {
+    const d = this.draft;
+    // A message already emitted (its verdict came too late to matter) is not the draft any more.
+    if (d === null || d.index !== index) return;
     d.verdict = tunnel ? 'tunnel' : 'http';
-    if (this.state === 'await' && this.draft === d) this.tryResolve(false);
+    if (this.state === 'await') this.tryResolve(false);
   }
 
   /**
@@ -854,39 +915,41 @@ export class HttpStreamParser {
   }
 
   private plainMessage(d: Draft, end: number, complete: boolean, headerEndOffset: number, keepAlive: boolean, headers: HttpHeaders): HttpMessage {
-    const body = { framing: d.framing, length: d.length, wireLength: end - headerEndOffset, chunks: d.chunks, hash: fnv1aHex(d.hash) };
+    const chunks = d.chunks === NO_CHUNKS ? [] : d.chunks;
+    const trailers = d.trailers === NO_FIELDS ? [] : d.trailers;
+    const body = { framing: d.framing, length: d.length, wireLength: end - headerEndOffset, chunks, hash: fnv1aHex(d.hash) };
     const notes = [...d.notes];
     // Two literals rather than a spread of a shared part: this runs once per message.
     return this.role === 'request'
       ? {
           kind: 'request', method: d.method, target: d.target,
-          index: d.index, startLine: d.startLine, version: d.version, headers, trailers: d.trailers,
+          index: d.index, startLine: d.startLine, version: d.version, headers, trailers,
           headerBytes: headerEndOffset - d.offset, offset: d.offset, headerEndOffset, bodyOffset: headerEndOffset, endOffset: end,
           body, firstByteTs: d.firstByteTs, headersCompleteTs: d.headersCompleteTs, lastByteTs: d.lastByteTs,
-          damaged: d.damaged, missingBytes: d.missing, complete, keepAlive, notes,
+          damaged: d.damaged, missingBytes: d.missingBytes, complete, keepAlive, notes,
         }
       : {
           kind: 'response', status: d.status, reason: d.reason,
           interim: d.status >= 100 && d.status < 200 && d.status !== 101,
           requestMethod: d.requestMethod, requestIndex: d.requestIndex,
-          index: d.index, startLine: d.startLine, version: d.version, headers, trailers: d.trailers,
+          index: d.index, startLine: d.startLine, version: d.version, headers, trailers,
           headerBytes: headerEndOffset - d.offset, offset: d.offset, headerEndOffset, bodyOffset: headerEndOffset, endOffset: end,
           body, firstByteTs: d.firstByteTs, headersCompleteTs: d.headersCompleteTs, lastByteTs: d.lastByteTs,
-          damaged: d.damaged, missingBytes: d.missing, complete, keepAlive, notes,
+          damaged: d.damaged, missingBytes: d.missingBytes, complete, keepAlive, notes,
         };
   }
 
   private compactMessage(d: Draft, end: number, complete: boolean, headerEndOffset: number, keepAlive: boolean): HttpMessage {
-    const parts = {
-      index: d.index, head: d.head, fieldsFrom: this.firstLineEnd, version: d.version,
-      trailers: d.trailers, offset: d.offset, headerEndOffset, endOffset: end,
-      body: compactBody(d.framing, d.length, end - headerEndOffset, d.chunks, d.hash),
-      firstByteTs: d.firstByteTs, headersCompleteTs: d.headersCompleteTs, lastByteTs: d.lastByteTs,
-      damaged: d.damaged, missingBytes: d.missing, complete, keepAlive, notes: d.notes,
-    };
+    // The draft is the parts (no object per message): it is done with once emitted.
+    d.fieldsFrom = this.firstLineEnd;
+    d.headerEndOffset = headerEndOffset;
+    d.endOffset = end;
+    d.body = compactBody(d.framing, d.length, end - headerEndOffset, d.chunks, d.hash);
+    d.complete = complete;
+    d.keepAlive = keepAlive;
     return this.role === 'request'
-      ? new CompactRequest(parts, d.method, d.target)
-      : new CompactResponse(parts, d.status, d.reason, d.requestMethod, d.requestIndex);
+      ? new CompactRequest(d, d.method, d.target)
+      : new CompactResponse(d, d.status, d.reason, d.requestMethod, d.requestIndex);
   }
 
   // ---- errors ----
