@@ -12,7 +12,8 @@ export type HttpConnectionParserOptions = Omit<HttpStreamParserOptions, 'role' |
  * so a StreamHandler routes with `parsers[dir].push(offset, data, ts)`.
  */
 export function createHttpConnectionParsers(opts: HttpConnectionParserOptions): readonly [HttpStreamParser, HttpStreamParser] {
-  const responses = new HttpStreamParser({ ...opts, role: 'response' });
-  const requests = new HttpStreamParser({ ...opts, role: 'request', responses });
+  // Options passed on as they are, the role apart (no copy of them per connection).
+  const responses = new HttpStreamParser(opts, 'response');
+  const requests = new HttpStreamParser(opts, 'request', responses);
   return [requests, responses];
 }

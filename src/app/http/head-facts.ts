@@ -53,23 +53,28 @@ export function headFacts(head: string, from: number, keep: FieldFilter): HeadFa
 
 /** requestFraming of this block (method and version are its start line's), its notes added to `notes`. */
 export function requestFramingOf(f: HeadFacts, method: string, version: string, notes: Set<HttpNote>): Framing {
-  return replay(f, 0, notes, (n) => requestFraming(method, f.fields, version, n));
+  // Looked up before anything is built: no closure or Set per message once decided.
+  let d = f.decided[0];
+  if (d === undefined) {
+    const added = new Set<HttpNote>();
+    d = f.decided[0] = { framing: requestFraming(method, f.fields, version, added), notes: [...added] };
+  }
+  return replay(d, notes);
 }
 
 /** responseFraming of this block (status and version are its start line's) to a request of this method. */
 export function responseFramingOf(f: HeadFacts, status: number, requestMethod: string | null, version: string, notes: Set<HttpNote>): Framing {
   // responseFraming tells only HEAD and CONNECT apart from other (or unknown) methods.
   const kind = requestMethod === 'HEAD' ? 1 : requestMethod === 'CONNECT' ? 2 : 0;
-  return replay(f, kind, notes, (n) => responseFraming(status, requestMethod, f.fields, version, n));
-}
-
-function replay(f: HeadFacts, kind: number, notes: Set<HttpNote>, decide: (notes: Set<HttpNote>) => Framing): Framing {
   let d = f.decided[kind];
   if (d === undefined) {
     const added = new Set<HttpNote>();
-    d = { framing: decide(added), notes: [...added] };
-    f.decided[kind] = d;
+    d = f.decided[kind] = { framing: responseFraming(status, requestMethod, f.fields, version, added), notes: [...added] };
   }
-  for (const n of d.notes) notes.add(n);
+  return replay(d, notes);
+}
+
+function replay(d: Decided, notes: Set<HttpNote>): Framing {
+  for (let i = 0; i < d.notes.length; i++) notes.add(d.notes[i]!);
   return d.framing;
 }

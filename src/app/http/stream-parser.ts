@@ -225,12 +225,15 @@ export class HttpStreamParser {
   private queue: Queued[] = [];
   private queuedBytes = 0;
 
-  constructor(opts: HttpStreamParserOptions) {
-    this.role = opts.role;
+  constructor(opts: HttpStreamParserOptions);
+  /** The role (and the response parser) apart: shared options, not copied per connection. */
+  constructor(opts: Omit<HttpStreamParserOptions, 'role' | 'responses'>, role: HttpRole, responses?: HttpStreamParser);
+  constructor(opts: Omit<HttpStreamParserOptions, 'role'> & { role?: HttpRole }, role?: HttpRole, responses?: HttpStreamParser) {
+    this.role = role ?? opts.role ?? 'request';
     this.onMessage = opts.onMessage;
     this.onError = opts.onError ?? null;
     this.maxHeaderBytes = Math.max(64, opts.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES);
-    this.responses = opts.role === 'request' ? (opts.responses ?? null) : null;
+    this.responses = this.role === 'request' ? (responses ?? opts.responses ?? null) : null;
     this.compact = opts.compact === true;
   }
 
@@ -240,14 +243,14 @@ export class HttpStreamParser {
    * Without it a response is parsed as answering neither HEAD nor CONNECT (note `unpaired`).
    */
   expectResponseTo(method: string, opts: ResponseExpectation = {}): void {
+    this.expect(method, opts.expectContinue ?? false, opts.onSwitch ?? null);
+  }
+
+  /** expectResponseTo without an options object (the paired request parser's way). */
+  private expect(method: string, expectContinue: boolean, onSwitch: ((tunnel: boolean) => void) | null): void {
     if (this.role !== 'response') return;
     if (this.expectations.length >= MAX_EXPECTATIONS) this.expectations.shift();
-    this.expectations.push({
-      method,
-      index: this.expectationCount++,
-      expectContinue: opts.expectContinue ?? false,
-      onSwitch: opts.onSwitch ?? null,
-    });
+    this.expectations.push({ method, index: this.expectationCount++, expectContinue, onSwitch });
   }
 
   /** In-order bytes at stream offset `offset`; `data` is only read during the call. */
@@ -782,14 +785,14 @@ export class HttpStreamParser {
   /** Tells the paired response parser about this request. */
   private announce(d: Draft): void {
     if (this.responses === null) return;
-    const opts: ResponseExpectation = {};
-    if (d.facts !== null ? d.facts.expectContinue : d.headers !== null && headerTokens(d.headers, 'expect').includes('100-continue')) opts.expectContinue = true;
+    const expectContinue = d.facts !== null ? d.facts.expectContinue : d.headers !== null && headerTokens(d.headers, 'expect').includes('100-continue');
+    let onSwitch: ((tunnel: boolean) => void) | null = null;
     if (d.upgradeCapable) {
       // By index: the draft object is reused for later messages.
       const index = d.index;
-      opts.onSwitch = (tunnel) => this.verdict(index, tunnel);
+      onSwitch = (tunnel) => this.verdict(index, tunnel);
     }
-    this.responses.expectResponseTo(d.method, opts);
+    this.responses.expect(d.method, expectContinue, onSwitch);
   }
 
   private responseHead(d: Draft): Framing {
