@@ -9,7 +9,7 @@
  *  - bodies without content share one frozen object.
  */
 import { fnv1aHex, FNV1A_INIT } from './fnv1a.js';
-import { scanFieldLines } from './head-block.js';
+import { latin1, scanFieldLines } from './head-block.js';
 import type { BodyFraming, HttpBody, HttpHeaders, HttpMessageBase, HttpNote, HttpRequest, HttpResponse } from './types.js';
 
 const EMPTY_HEADERS: HttpHeaders = Object.freeze([]) as unknown as HttpHeaders;
@@ -20,20 +20,39 @@ const EMPTY_CHUNKS: number[] = Object.freeze([]) as unknown as number[];
 
 /** Bounded: when full it starts over (old strings stay valid, they are just no longer shared). */
 const MAX_INTERNED = 16384;
-let heads = new Map<string, string>();
+/**
+ * Interned blocks by the FNV-1a hash of their bytes, so that a block seen before is found
+ * without decoding it into a new string (and hashing that). A block whose hash collides with
+ * another's replaces it: both stay correct, they just share less.
+ */
+let heads = new Map<number, string>();
 /** Decoded header lists by block text (keys are interned blocks). */
 let lists = new Map<string, HttpHeaders>();
 
 let lastKnown = false;
 
-/** The one copy of this header block text kept by compact messages. */
-export function internHead(text: string): string {
-  const known = heads.get(text);
-  lastKnown = known !== undefined;
-  if (known !== undefined) return known;
+/** The one copy of the header block `data[start, end)` kept by compact messages, as latin1 text. */
+export function internHead(data: Uint8Array, start: number, end: number): string {
+  let h = FNV1A_INIT;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ data[i]!, 0x01000193);
+  h |= 0;
+  const known = heads.get(h);
+  if (known !== undefined && sameBytes(known, data, start, end)) {
+    lastKnown = true;
+    return known;
+  }
+  lastKnown = false;
+  const text = latin1(data, start, end);
   if (heads.size >= MAX_INTERNED) heads = new Map();
-  heads.set(text, text);
+  heads.set(h, text);
   return text;
+}
+
+/** Whether `text` is `data[start, end)` as latin1. */
+function sameBytes(text: string, data: Uint8Array, start: number, end: number): boolean {
+  if (text.length !== end - start) return false;
+  for (let i = start, j = 0; i < end; i++, j++) if (text.charCodeAt(j) !== data[i]) return false;
+  return true;
 }
 
 /** Whether the last internHead call found its text interned already (a block seen before). */

@@ -582,12 +582,14 @@ export class HttpStreamParser {
     }
     if (end < 0 || end >= limit) return -1;
     const d = this.draft!;
-    const text = latin1(data, i, end + 1);
+    // Compact mode: interned from the bytes, so a block seen before is not decoded again.
+    const text = this.compact ? internHead(data, i, end + 1) : latin1(data, i, end + 1);
+    const known = this.compact && lastHeadKnown();
     this.bufBase = offset + i;
     this.bufLen = end + 1 - i;
     this.lineIndex = 1;
     if (!this.acceptStartLineText(d, text, first - i, ts)) return data.length;
-    this.finishHead(d, ts, text);
+    this.finishHead(d, ts, text, known);
     return end + 1;
   }
 
@@ -727,12 +729,16 @@ export class HttpStreamParser {
    * The fields of the header block (complete or cut short; `text`: its text when already decoded,
    * else it is in buf): all of them, or in compact mode the framing ones.
    */
-  private readFields(d: Draft, text?: string): HttpHeaders {
+  private readFields(d: Draft, text?: string, known = false): HttpHeaders {
     if (this.compact) {
-      d.head = internHead(text ?? latin1(this.buf, 0, this.bufLen));
+      // With `text`, the block was interned already (wholeHead), `known` saying if it was new.
+      if (text === undefined) {
+        d.head = internHead(this.buf, 0, this.bufLen);
+        known = lastHeadKnown();
+      } else d.head = text;
       // A block seen before is likely to come again: its facts are kept. One seen for the first
       // time (unique ones are common: request ids, cookies) is scanned as in the plain mode.
-      if (!lastHeadKnown()) return scanFieldLines(d.head, this.firstLineEnd, d.notes, framingField);
+      if (!known) return scanFieldLines(d.head, this.firstLineEnd, d.notes, framingField);
       const f = headFacts(d.head, this.firstLineEnd, framingField);
       d.facts = f;
       for (const n of f.notes) d.notes.add(n);
@@ -742,8 +748,8 @@ export class HttpStreamParser {
     return scanFieldLines(latin1(this.buf, this.firstLineEnd, this.bufLen), 0, d.notes);
   }
 
-  private finishHead(d: Draft, ts: number, text?: string): void {
-    d.headers = this.readFields(d, text);
+  private finishHead(d: Draft, ts: number, text?: string, known = false): void {
+    d.headers = this.readFields(d, text, known);
     d.headerEndOffset = this.bufBase + this.bufLen;
     d.headersCompleteTs = ts;
     d.lastByteTs = ts;
