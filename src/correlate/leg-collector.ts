@@ -37,10 +37,11 @@ class DirectionBuilder {
   /** The tcp stage's retransmitted-byte count after the last packet: a rise marks a retransmission. */
   retransmitted = 0;
 
-  appendHead(data: Uint8Array, max: number): void {
+  /** Keeps what fits of data[start, end) after the bytes already kept. */
+  appendHead(data: Uint8Array, start: number, end: number, max: number): void {
     const at = this.headLength;
     if (at >= max) return;
-    const n = Math.min(data.length, max - at);
+    const n = Math.min(end - start, max - at);
     if (at + n > this.head.length) {
       // One allocation for most streams (each typed array costs a backing store): the first
       // HEAD_START bytes at once, doubling past that for larger limits.
@@ -50,8 +51,8 @@ class DirectionBuilder {
     }
     const head = this.head;
     // Byte loop for short copies: cheaper than a subarray view plus set().
-    if (n <= 64) for (let i = 0; i < n; i++) head[at + i] = data[i]!;
-    else head.set(n === data.length ? data : data.subarray(0, n), at);
+    if (n <= 64) for (let i = 0; i < n; i++) head[at + i] = data[start + i]!;
+    else head.set(data.subarray(start, start + n), at);
     this.headLength = at + n;
   }
 }
@@ -101,25 +102,30 @@ export class LegCollector implements StreamHandler {
   }
 
   data(c: TcpConnection, dir: Dir, offset: number, data: Uint8Array, ts: number): void {
+    this.dataIn(c, dir, offset, data, 0, data.length, ts);
+  }
+
+  dataIn(c: TcpConnection, dir: Dir, offset: number, frame: Uint8Array, start: number, end: number, ts: number): void {
     const b = this.legs.get(c.seq);
     if (!b) return;
     const d = b.dirs[dir];
-    pushBounded(d.chunks, 3, this.limits.maxChunks, offset, data.length, ts);
-    d.appendHead(data, this.limits.headBytes);
+    const length = end - start;
+    pushBounded(d.chunks, 3, this.limits.maxChunks, offset, length, ts);
+    d.appendHead(frame, start, end, this.limits.headBytes);
     if (dir === 0 && b.pending !== null) {
       // Usually the first segment decides (HTTP is no PROXY header): then nothing is held.
       if (b.pending.length === 0 && this.decideProxyHeader(b, false)) {
-        const skip = b.httpFrom - offset;
-        if (skip <= 0) this.parsersOf(b)[0].push(offset, data, ts);
-        else if (skip < data.length) this.parsersOf(b)[0].push(offset + skip, data.subarray(skip), ts);
+        const skip = Math.max(0, b.httpFrom - offset);
+        if (skip < length) this.parsersOf(b)[0].pushRange(offset + skip, frame, start + skip, end, ts);
         return;
       }
-      b.pending.push({ offset, data: data.slice(), ts });
-      b.pendingBytes += data.length;
+      // A copy (a Buffer's slice would be a view): the frame is only valid during this call.
+      b.pending.push({ offset, data: new Uint8Array(frame.subarray(start, end)), ts });
+      b.pendingBytes += length;
       this.decideProxyHeader(b, false);
       return;
     }
-    this.parsersOf(b)[dir].push(offset, data, ts);
+    this.parsersOf(b)[dir].pushRange(offset, frame, start, end, ts);
   }
 
   gap(c: TcpConnection, dir: Dir, offset: number, length: number, reason: GapReason, ts: number): void {

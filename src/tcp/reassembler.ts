@@ -14,6 +14,11 @@ export interface StreamHandler {
   open?(conn: TcpConnection): void;
   /** In-order payload; `data` is valid only during the call. */
   data?(conn: TcpConnection, dir: Dir, offset: number, data: Uint8Array, ts: number): void;
+  /**
+   * `data` without a view object per segment: the payload is frame[start, end) (frame: the
+   * capture's buffer, valid only during the call). Called instead of `data` when present.
+   */
+  dataIn?(conn: TcpConnection, dir: Dir, offset: number, frame: Uint8Array, start: number, end: number, ts: number): void;
   /** Bytes [offset, offset + length) of `dir` that will never be delivered. */
   gap?(conn: TcpConnection, dir: Dir, offset: number, length: number, reason: GapReason, ts: number): void;
   /** Every packet of the connection after the stream has processed it (for ladders and timing). */
@@ -444,7 +449,9 @@ export class TcpReassembler {
     const h = (dir === 0 ? c.h0 : c.h1);
     const take = Math.min(captured, length);
     if (take > 0) {
-      if (this.handler.data) this.handler.data(c, dir, offset, frame.subarray(at, at + take), this.ts);
+      const handler = this.handler;
+      if (handler.dataIn) handler.dataIn(c, dir, offset, frame, at, at + take, this.ts);
+      else if (handler.data) handler.data(c, dir, offset, frame.subarray(at, at + take), this.ts);
       if (h.ackedOffset < offset + take && h.keep(offset, frame, at, take, this.limits.maxRetainedBytesPerDirection)) {
         this.referencing[this.referencingCount++] = h;
       }

@@ -255,18 +255,26 @@ export class HttpStreamParser {
 
   /** In-order bytes at stream offset `offset`; `data` is only read during the call. */
   push(offset: number, data: Uint8Array, ts: number): void {
-    if (this.state === 'ended' || data.length === 0) return;
+    this.pushRange(offset, data, 0, data.length, ts);
+  }
+
+  /**
+   * push() of data[start, end) (at stream offset `offset`): the tcp stage's frame as it is,
+   * without a view object per segment.
+   */
+  pushRange(offset: number, data: Uint8Array, start: number, end: number, ts: number): void {
+    if (this.state === 'ended' || end <= start) return;
     this.start(offset);
     // The tcp stage delivers in order; be safe anyway: a jump is a gap, a repeat is dropped.
     if (offset > this.next) this.gap(this.next, offset - this.next, ts);
     else if (offset < this.next) {
       const skip = this.next - offset;
-      if (skip >= data.length) return;
-      data = data.subarray(skip);
+      if (skip >= end - start) return;
+      start += skip;
       offset = this.next;
     }
-    this.next = offset + data.length;
-    this.feed(offset, data, ts);
+    this.next = offset + (end - start);
+    this.feed(offset - start, data, start, end, ts);
     if (this.state === 'await') this.tryResolve(false);
   }
 
@@ -328,9 +336,9 @@ export class HttpStreamParser {
     this.next = offset;
   }
 
-  private feed(offset: number, data: Uint8Array, ts: number): void {
-    let i = 0;
-    const len = data.length;
+  /** data[start, len) is the input; `offset` is the stream offset of data[0] (perhaps before the stream starts). */
+  private feed(offset: number, data: Uint8Array, start: number, len: number, ts: number): void {
+    let i = start;
     while (i < len) {
       const d = this.draft;
       switch (this.state) {
@@ -347,10 +355,10 @@ export class HttpStreamParser {
         }
         case 'head':
         case 'trailers':
-          i = this.takeBlock(offset, data, i, ts);
+          i = this.takeBlock(offset, data, i, len, ts);
           break;
         case 'resync':
-          i = this.resyncScan(offset, data, i, ts);
+          i = this.resyncScan(offset, data, i, len, ts);
           break;
         case 'body': {
           const n = Math.min(this.remaining, len - i);
@@ -372,7 +380,7 @@ export class HttpStreamParser {
           break;
         }
         case 'chunk_size':
-          i = this.takeChunkLine(offset, data, i, ts);
+          i = this.takeChunkLine(offset, data, i, len, ts);
           break;
         case 'chunk_end': {
           const b = data[i]!;
@@ -395,7 +403,7 @@ export class HttpStreamParser {
           i = len;
           break;
         case 'await': {
-          const rest = data.slice(i);
+          const rest = data.slice(i, len);
           this.queue.push({ offset: offset + i, data: rest, ts });
           this.queuedBytes += rest.length;
           i = len;
@@ -524,13 +532,13 @@ export class HttpStreamParser {
   }
 
   /** Header block or trailer block: returns the new input index. */
-  private takeBlock(offset: number, data: Uint8Array, i: number, ts: number): number {
+  private takeBlock(offset: number, data: Uint8Array, i: number, len: number, ts: number): number {
     if (this.state === 'head' && this.bufLen === 0 && this.lineIndex === 0) {
-      const taken = this.wholeHead(offset, data, i, ts);
+      const taken = this.wholeHead(offset, data, i, len, ts);
       if (taken >= 0) return taken;
     }
     const d = this.draft!;
-    const n = Math.min(data.length - i, this.maxHeaderBytes - this.bufLen);
+    const n = Math.min(len - i, this.maxHeaderBytes - this.bufLen);
     this.append(data, i, n);
     const buf = this.buf.subarray(0, this.bufLen);
     for (;;) {
@@ -539,7 +547,7 @@ export class HttpStreamParser {
       this.scanPos = lf + 1;
       const lineLen = lf - this.lineStart;
       if (this.state === 'head' && this.lineIndex === 0) {
-        if (!this.acceptStartLine(d, lf, ts)) return data.length;
+        if (!this.acceptStartLine(d, lf, ts)) return len;
       } else if (lineLen === 0 || (lineLen === 1 && buf[lf - 1] === 0x0d)) {
         // The blank line: every byte up to here is the block; what follows is read again from data.
         this.bufLen = lf + 1;
@@ -553,11 +561,11 @@ export class HttpStreamParser {
     }
     if (this.state === 'head' && this.lineIndex === 0 && !couldBeStartLine(this.role, buf, this.bufLen)) {
       this.fatal('bad_start_line', this.bufBase, ts, `not an HTTP/1 ${this.role === 'request' ? 'request' : 'status'} line: ${quote(buf, 0, this.bufLen)}`);
-      return data.length;
+      return len;
     }
-    if (n < data.length - i) {
+    if (n < len - i) {
       this.fatal('headers_too_large', this.bufBase, ts, `no end of the ${this.state === 'head' ? 'header' : 'trailer'} block within ${this.maxHeaderBytes} bytes`);
-      return data.length;
+      return len;
     }
     return i + n;
   }
@@ -568,16 +576,20 @@ export class HttpStreamParser {
    * line-by-line path below, which takes every other case. Returns the input index after the
    * block, or -1 when this is not the case.
    */
-  private wholeHead(offset: number, data: Uint8Array, i: number, ts: number): number {
-    const first = data.indexOf(0x0a, i);
+  private wholeHead(offset: number, data: Uint8Array, i: number, len: number, ts: number): number {
+    const first = lfIndex(data, i, len);
     if (first < 0) return -1;
     const limit = i + this.maxHeaderBytes;
     let end = -1;
-    for (let lf = first; lf >= 0 && lf < limit; lf = data.indexOf(0x0a, lf + 1)) {
+    for (let lf = first; lf >= 0 && lf < limit; lf = lfIndex(data, lf + 1, len)) {
+      // The input ends before we know whether this LF ends the block: not the common case.
+      if (lf + 1 >= len) return -1;
       const b = data[lf + 1];
       if (b === 0x0a) end = lf + 1;
-      else if (b === 0x0d && data[lf + 2] === 0x0a) end = lf + 2;
-      else if (b === undefined || (b === 0x0d && lf + 2 >= data.length)) return -1;
+      else if (b === 0x0d) {
+        if (lf + 2 >= len) return -1;
+        if (data[lf + 2] === 0x0a) end = lf + 2;
+      }
       if (end >= 0) break;
     }
     if (end < 0 || end >= limit) return -1;
@@ -588,23 +600,23 @@ export class HttpStreamParser {
     this.bufBase = offset + i;
     this.bufLen = end + 1 - i;
     this.lineIndex = 1;
-    if (!this.acceptStartLineText(d, text, first - i, ts)) return data.length;
+    if (!this.acceptStartLineText(d, text, first - i, ts)) return len;
     this.finishHead(d, ts, text, known);
     return end + 1;
   }
 
-  private takeChunkLine(offset: number, data: Uint8Array, i: number, ts: number): number {
+  private takeChunkLine(offset: number, data: Uint8Array, i: number, len: number, ts: number): number {
     const d = this.draft!;
     d.lastByteTs = ts;
-    const lf = data.indexOf(0x0a, i);
-    const stop = lf < 0 ? data.length : lf;
+    const lf = lfIndex(data, i, len);
+    const stop = lf < 0 ? len : lf;
     const n = Math.min(stop - i, MAX_CHUNK_LINE + 1 - this.bufLen);
     this.append(data, i, n);
     if (this.bufLen > MAX_CHUNK_LINE) {
       this.fatal('bad_chunk', this.bufBase, ts, `chunk-size line longer than ${MAX_CHUNK_LINE} bytes`);
-      return data.length;
+      return len;
     }
-    if (lf < 0) return data.length;
+    if (lf < 0) return len;
     let end = this.bufLen;
     if (end > 0 && this.buf[end - 1] === 0x0d) end--;
     else d.notes.add('lf_only');
@@ -612,7 +624,7 @@ export class HttpStreamParser {
     const m = CHUNK_SIZE_LINE.exec(line);
     if (m === null) {
       this.fatal('bad_chunk', this.bufBase, ts, `invalid chunk-size line: ${JSON.stringify(line.slice(0, 40))}`);
-      return data.length;
+      return len;
     }
     const size = parseInt(m[1]!, 16);
     if (size === 0) {
@@ -627,9 +639,9 @@ export class HttpStreamParser {
     return lf + 1;
   }
 
-  private resyncScan(offset: number, data: Uint8Array, i: number, ts: number): number {
+  private resyncScan(offset: number, data: Uint8Array, i: number, len: number, ts: number): number {
     if (this.bufLen === 0) this.lineTs = ts;
-    const n = Math.min(data.length - i, this.maxHeaderBytes - this.bufLen);
+    const n = Math.min(len - i, this.maxHeaderBytes - this.bufLen);
     this.append(data, i, n);
     const buf = this.buf.subarray(0, this.bufLen);
     for (;;) {
@@ -644,11 +656,11 @@ export class HttpStreamParser {
         this.skippedBytes += this.lineStart;
         this.buf.copyWithin(0, this.lineStart, lf + 1);
         const base = this.bufBase + this.lineStart;
-        const len = lf + 1 - this.lineStart;
+        const lineLen = lf + 1 - this.lineStart;
         this.enterBlock('head', base);
-        this.bufLen = len;
+        this.bufLen = lineLen;
         this.startDraft(base, this.lineTs);
-        return base + len - offset;
+        return base + lineLen - offset;
       }
       this.lineTail = false;
       this.lineStart = lf + 1;
@@ -872,7 +884,7 @@ export class HttpStreamParser {
       if (this.state === 'await') {
         this.queue.push(q);
         this.queuedBytes += 'data' in q ? q.data.length : 0;
-      } else if ('data' in q) this.feed(q.offset, q.data, q.ts);
+      } else if ('data' in q) this.feed(q.offset, q.data, 0, q.data.length, q.ts);
       else this.lose(q.offset, q.length, q.ts);
     }
     // Another Upgrade/CONNECT in the replayed input: it may be decidable already.
@@ -980,6 +992,15 @@ export class HttpStreamParser {
     this.draft = null;
     return false;
   }
+}
+
+/**
+ * The first LF in data[from, end), or -1. A loop rather than indexOf: `data` may be a whole
+ * capture buffer, whose bytes past `end` belong to other packets.
+ */
+function lfIndex(data: Uint8Array, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (data[i] === 0x0a) return i;
+  return -1;
 }
 
 /** A few bytes of input for an error message, printable. */
