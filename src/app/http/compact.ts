@@ -35,7 +35,12 @@ let lastKnown = false;
 export function internHead(data: Uint8Array, start: number, end: number): string {
   let h = FNV1A_INIT;
   for (let i = start; i < end; i++) h = Math.imul(h ^ data[i]!, 0x01000193);
-  h |= 0;
+  return internHashedHead(data, start, end, h);
+}
+
+/** internHead when the caller hashed the block already (FNV-1a state, as fnv1aUpdate's loop leaves it). */
+export function internHashedHead(data: Uint8Array, start: number, end: number, hash: number): string {
+  const h = hash | 0;
   const known = heads.get(h);
   if (known !== undefined && sameBytes(known, data, start, end)) {
     lastKnown = true;
@@ -142,6 +147,12 @@ interface Rare {
   notes: HttpNote[];
 }
 
+/** A message's later times, when one differs from its first byte's (not when it came in one segment). */
+interface Later {
+  headersCompleteTs: number;
+  lastByteTs: number;
+}
+
 abstract class CompactMessage {
   readonly index: number;
   readonly head: string;
@@ -151,9 +162,9 @@ abstract class CompactMessage {
   readonly headerEndOffset: number;
   readonly endOffset: number;
   readonly body: HttpBody;
-  readonly firstByteTs: number;
-  readonly headersCompleteTs: number;
-  readonly lastByteTs: number;
+  private first: number;
+  /** Null while both later times equal the first: two boxed numbers less per message. */
+  private later: Later | null;
   readonly missingBytes: number;
   protected readonly bits: number;
   private readonly rare: Rare | null;
@@ -167,13 +178,41 @@ abstract class CompactMessage {
     this.headerEndOffset = p.headerEndOffset;
     this.endOffset = p.endOffset;
     this.body = p.body;
-    this.firstByteTs = p.firstByteTs;
-    this.headersCompleteTs = p.headersCompleteTs;
-    this.lastByteTs = p.lastByteTs;
+    this.first = p.firstByteTs;
+    this.later = p.headersCompleteTs === p.firstByteTs && p.lastByteTs === p.firstByteTs ? null
+      : { headersCompleteTs: p.headersCompleteTs, lastByteTs: p.lastByteTs };
     this.missingBytes = p.missingBytes;
     this.bits = (p.damaged ? DAMAGED : 0) | (p.complete ? COMPLETE : 0) | (p.keepAlive ? KEEP_ALIVE : 0) | (interim ? INTERIM : 0);
     this.rare = p.trailers.length === 0 && p.notes.size === 0 ? null
       : { trailers: p.trailers.length === 0 ? EMPTY_HEADERS : p.trailers, notes: p.notes.size === 0 ? EMPTY_NOTES : [...p.notes] };
+  }
+
+  get firstByteTs(): number {
+    return this.first;
+  }
+
+  get headersCompleteTs(): number {
+    return this.later === null ? this.first : this.later.headersCompleteTs;
+  }
+
+  get lastByteTs(): number {
+    return this.later === null ? this.first : this.later.lastByteTs;
+  }
+
+  // Times can be corrected after parsing (correlate/point-losses.ts retimes late requests).
+  set firstByteTs(ts: number) {
+    if (ts !== this.first) this.later ??= { headersCompleteTs: this.first, lastByteTs: this.first };
+    this.first = ts;
+  }
+
+  set headersCompleteTs(ts: number) {
+    if (this.later === null && ts === this.first) return;
+    (this.later ??= { headersCompleteTs: this.first, lastByteTs: this.first }).headersCompleteTs = ts;
+  }
+
+  set lastByteTs(ts: number) {
+    if (this.later === null && ts === this.first) return;
+    (this.later ??= { headersCompleteTs: this.first, lastByteTs: this.first }).lastByteTs = ts;
   }
 
   get damaged(): boolean {

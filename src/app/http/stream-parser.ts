@@ -9,7 +9,7 @@
 import { fnv1aHex, fnv1aUpdate, FNV1A_INIT } from './fnv1a.js';
 import { isKeepAlive, keepAliveOf, requestFraming, responseFraming, type Framing } from './framing.js';
 import { headFacts, requestFramingOf, responseFramingOf, type HeadFacts } from './head-facts.js';
-import { compactBody, CompactRequest, CompactResponse, commonSlice, internHead, lastHeadKnown, type CompactParts } from './compact.js';
+import { compactBody, CompactRequest, CompactResponse, commonSlice, internHashedHead, internHead, lastHeadKnown, type CompactParts } from './compact.js';
 import { latin1, parseFieldLines, scanFieldLines, splitLines } from './head-block.js';
 import { headerTokens, headerValues } from './headers.js';
 import { couldBeStartLine, looksLikeStartLine, parseRequestLine, requestLineMethodEnd, statusLineStatus } from './start-line.js';
@@ -577,25 +577,31 @@ export class HttpStreamParser {
    * block, or -1 when this is not the case.
    */
   private wholeHead(offset: number, data: Uint8Array, i: number, len: number, ts: number): number {
-    const first = lfIndex(data, i, len);
-    if (first < 0) return -1;
-    const limit = i + this.maxHeaderBytes;
+    // One pass: the first LF (end of the start line), the blank line (an LF right after an LF,
+    // or after an LF and a CR) and the hash the compact mode interns the block by.
+    const stop = Math.min(len, i + this.maxHeaderBytes);
+    let hash = FNV1A_INIT;
+    let first = -1;
     let end = -1;
-    for (let lf = first; lf >= 0 && lf < limit; lf = lfIndex(data, lf + 1, len)) {
-      // The input ends before we know whether this LF ends the block: not the common case.
-      if (lf + 1 >= len) return -1;
-      const b = data[lf + 1];
-      if (b === 0x0a) end = lf + 1;
-      else if (b === 0x0d) {
-        if (lf + 2 >= len) return -1;
-        if (data[lf + 2] === 0x0a) end = lf + 2;
+    for (let k = i; k < stop; k++) {
+      const c = data[k]!;
+      hash = Math.imul(hash ^ c, 0x01000193);
+      if (c !== 0x0a) continue;
+      if (first < 0) {
+        first = k;
+        continue;
       }
-      if (end >= 0) break;
+      const p = data[k - 1];
+      if (p === 0x0a || (p === 0x0d && k - 2 >= first && data[k - 2] === 0x0a)) {
+        end = k;
+        break;
+      }
     }
-    if (end < 0 || end >= limit) return -1;
+    // Not all of it here (or over the limit): the line-by-line path decides.
+    if (end < 0) return -1;
     const d = this.draft!;
     // Compact mode: interned from the bytes, so a block seen before is not decoded again.
-    const text = this.compact ? internHead(data, i, end + 1) : latin1(data, i, end + 1);
+    const text = this.compact ? internHashedHead(data, i, end + 1, hash) : latin1(data, i, end + 1);
     const known = this.compact && lastHeadKnown();
     this.bufBase = offset + i;
     this.bufLen = end + 1 - i;
