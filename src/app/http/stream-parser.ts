@@ -159,6 +159,21 @@ const NO_FIELDS: HttpHeaders = Object.freeze([]) as unknown as HttpHeaders;
 const NO_CHUNKS: number[] = Object.freeze([]) as unknown as number[];
 const NO_BODY = compactBody('none', 0, 0, NO_CHUNKS, FNV1A_INIT);
 
+/**
+ * Compact mode: what the start line of an interned header block parsed into, by block (the
+ * same few blocks come again and again under load). Bounded: when full it starts over.
+ */
+interface StartLineFacts {
+  role: HttpRole;
+  method: string;
+  target: string;
+  version: string;
+  status: number;
+  reason: string;
+}
+const MAX_START_LINES = 16384;
+let startLines = new Map<string, StartLineFacts>();
+
 /** The fields framing and connection handling read: all a compact header scan decodes. */
 function framingField(name: string): boolean {
   switch (name.length) {
@@ -606,7 +621,7 @@ export class HttpStreamParser {
     this.bufBase = offset + i;
     this.bufLen = end + 1 - i;
     this.lineIndex = 1;
-    if (!this.acceptStartLineText(d, text, first - i, ts)) return len;
+    if (!this.acceptStartLineText(d, text, first - i, ts, known)) return len;
     this.finishHead(d, ts, text, known);
     return end + 1;
   }
@@ -712,12 +727,31 @@ export class HttpStreamParser {
     return this.acceptLine(d, latin1(this.buf, 0, stop), stop, lf, ts);
   }
 
-  /** acceptStartLine when the block's text is at hand: the line ends at `lf` in it. */
-  private acceptStartLineText(d: Draft, text: string, lf: number, ts: number): boolean {
+  /**
+   * acceptStartLine when the block's text is at hand: the line ends at `lf` in it. `known`: the
+   * text is an interned block seen before, whose start line was likely parsed already.
+   */
+  private acceptStartLineText(d: Draft, text: string, lf: number, ts: number, known = false): boolean {
     let stop = lf;
     if (stop > 0 && text.charCodeAt(stop - 1) === 0x0d) stop--;
     else d.notes.add('lf_only');
-    return this.acceptLine(d, text, stop, lf, ts);
+    if (known) {
+      const s = startLines.get(text);
+      if (s !== undefined && s.role === this.role) {
+        d.method = s.method;
+        d.target = s.target;
+        d.version = s.version;
+        d.status = s.status;
+        d.reason = s.reason;
+        return this.acceptedLine(d, text, stop, lf);
+      }
+    }
+    if (!this.acceptLine(d, text, stop, lf, ts)) return false;
+    if (this.compact) {
+      if (startLines.size >= MAX_START_LINES) startLines = new Map();
+      startLines.set(text, { role: this.role, method: d.method, target: d.target, version: d.version, status: d.status, reason: d.reason });
+    }
+    return true;
   }
 
   /** The start line is text[0, stop). */
@@ -735,6 +769,11 @@ export class HttpStreamParser {
       d.status = status;
       d.reason = stop > 12 ? commonSlice(text, 13, stop) : '';
     }
+    return this.acceptedLine(d, text, stop, lf);
+  }
+
+  /** The start line text[0, stop) was parsed into the draft. */
+  private acceptedLine(d: Draft, text: string, stop: number, lf: number): true {
     // Only plain messages store it (compact ones derive it from the head).
     if (!this.compact) d.startLine = stop === text.length ? text : text.slice(0, stop);
     d.startLineLength = stop;
