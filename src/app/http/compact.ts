@@ -20,16 +20,27 @@ const EMPTY_CHUNKS: number[] = Object.freeze([]) as unknown as number[];
 
 /** Bounded: when full it starts over (old strings stay valid, they are just no longer shared). */
 const MAX_INTERNED = 16384;
+/** Blocks seen again, up to this size, also keep their bytes, to be compared natively (memcmp). */
+const MAX_BYTES_KEPT = 4096;
+
+/** An interned header block. */
+export interface InternedHead {
+  readonly text: string;
+  /** The same as bytes once the block was seen twice (unique ones are common), else null. */
+  bytes: Uint8Array | null;
+}
+
 /**
  * Interned blocks by the FNV-1a hash of their bytes, so that a block seen before is found
  * without decoding it into a new string (and hashing that). A block whose hash collides with
  * another's replaces it: both stay correct, they just share less.
  */
-let heads = new Map<number, string>();
+let heads = new Map<number, InternedHead>();
 /** Decoded header lists by block text (keys are interned blocks). */
 let lists = new Map<string, HttpHeaders>();
 
 let lastKnown = false;
+let lastEntry: InternedHead | null = null;
 
 /** The one copy of the header block `data[start, end)` kept by compact messages, as latin1 text. */
 export function internHead(data: Uint8Array, start: number, end: number): string {
@@ -42,22 +53,37 @@ export function internHead(data: Uint8Array, start: number, end: number): string
 export function internHashedHead(data: Uint8Array, start: number, end: number, hash: number): string {
   const h = hash | 0;
   const known = heads.get(h);
-  if (known !== undefined && sameBytes(known, data, start, end)) {
+  if (known !== undefined && isHead(known, data, start, end)) {
+    // A copy (a Buffer's slice would be a view of the capture's buffer).
+    if (known.bytes === null && end - start <= MAX_BYTES_KEPT) known.bytes = new Uint8Array(data.subarray(start, end));
     lastKnown = true;
-    return known;
+    lastEntry = known;
+    return known.text;
   }
   lastKnown = false;
   const text = latin1(data, start, end);
+  const entry: InternedHead = { text, bytes: null };
   if (heads.size >= MAX_INTERNED) heads = new Map();
-  heads.set(h, text);
+  heads.set(h, entry);
+  lastEntry = entry;
   return text;
 }
 
-/** Whether `text` is `data[start, end)` as latin1. */
-function sameBytes(text: string, data: Uint8Array, start: number, end: number): boolean {
+const compareBytes = Buffer.prototype.compare as (this: Uint8Array, target: Uint8Array, targetStart: number, targetEnd: number, sourceStart: number, sourceEnd: number) => number;
+
+/** Whether the interned block `e` is `data[start, end)`. */
+export function isHead(e: InternedHead, data: Uint8Array, start: number, end: number): boolean {
+  const b = e.bytes;
+  if (b !== null) return b.length === end - start && compareBytes.call(data, b, 0, b.length, start, end) === 0;
+  const text = e.text;
   if (text.length !== end - start) return false;
   for (let i = start, j = 0; i < end; i++, j++) if (text.charCodeAt(j) !== data[i]) return false;
   return true;
+}
+
+/** The entry the last internHead call returned the text of. */
+export function lastInterned(): InternedHead {
+  return lastEntry!;
 }
 
 /** Whether the last internHead call found its text interned already (a block seen before). */

@@ -9,7 +9,10 @@
 import { fnv1aHex, fnv1aUpdate, FNV1A_INIT } from './fnv1a.js';
 import { isKeepAlive, keepAliveOf, requestFraming, responseFraming, type Framing } from './framing.js';
 import { headFacts, requestFramingOf, responseFramingOf, type HeadFacts } from './head-facts.js';
-import { compactBody, CompactRequest, CompactResponse, commonSlice, internHashedHead, internHead, lastHeadKnown, type CompactParts } from './compact.js';
+import {
+  compactBody, CompactRequest, CompactResponse, commonSlice, internHashedHead, internHead, isHead, lastHeadKnown, lastInterned,
+  type CompactParts, type InternedHead,
+} from './compact.js';
 import { latin1, parseFieldLines, scanFieldLines, splitLines } from './head-block.js';
 import { headerTokens, headerValues } from './headers.js';
 import { couldBeStartLine, looksLikeStartLine, parseRequestLine, requestLineMethodEnd, statusLineStatus } from './start-line.js';
@@ -211,6 +214,8 @@ export class HttpStreamParser {
   /** The first push or gap sets where the stream starts (not 0 when a PROXY header was stripped). */
   private started = false;
   private draft: Draft | null = null;
+  /** Compact mode: the interned block of this parser's last message. */
+  private prevHead: InternedHead | null = null;
   /** The one Draft this parser fills, message after message (`draft` is it or null). */
   private slot: Draft | null = null;
   private nextIndex = 0;
@@ -592,6 +597,15 @@ export class HttpStreamParser {
    * block, or -1 when this is not the case.
    */
   private wholeHead(offset: number, data: Uint8Array, i: number, len: number, ts: number): number {
+    // Compact mode: a connection often sends the same block again (the same request, the same
+    // response): then one native compare finds it, no scan, no hash.
+    const prev = this.prevHead;
+    if (prev !== null && prev.bytes !== null) {
+      const n = prev.bytes.length;
+      if (n <= len - i && n <= this.maxHeaderBytes && isHead(prev, data, i, i + n)) {
+        return this.acceptHead(offset, i, i + n - 1, i + prev.text.indexOf('\n'), prev.text, true, len, ts);
+      }
+    }
     // One pass: the first LF (end of the start line), the blank line (an LF right after an LF,
     // or after an LF and a CR) and the hash the compact mode interns the block by.
     const stop = Math.min(len, i + this.maxHeaderBytes);
@@ -614,10 +628,20 @@ export class HttpStreamParser {
     }
     // Not all of it here (or over the limit): the line-by-line path decides.
     if (end < 0) return -1;
-    const d = this.draft!;
     // Compact mode: interned from the bytes, so a block seen before is not decoded again.
-    const text = this.compact ? internHashedHead(data, i, end + 1, hash) : latin1(data, i, end + 1);
-    const known = this.compact && lastHeadKnown();
+    let text: string;
+    let known = false;
+    if (this.compact) {
+      text = internHashedHead(data, i, end + 1, hash);
+      known = lastHeadKnown();
+      this.prevHead = lastInterned();
+    } else text = latin1(data, i, end + 1);
+    return this.acceptHead(offset, i, end, first, text, known, len, ts);
+  }
+
+  /** wholeHead's block found: input[i, end] (the first LF at `first`), its text. */
+  private acceptHead(offset: number, i: number, end: number, first: number, text: string, known: boolean, len: number, ts: number): number {
+    const d = this.draft!;
     this.bufBase = offset + i;
     this.bufLen = end + 1 - i;
     this.lineIndex = 1;
@@ -792,6 +816,7 @@ export class HttpStreamParser {
       if (text === undefined) {
         d.head = internHead(this.buf, 0, this.bufLen);
         known = lastHeadKnown();
+        this.prevHead = lastInterned();
       } else d.head = text;
       // A block seen before is likely to come again: its facts are kept. One seen for the first
       // time (unique ones are common: request ids, cookies) is scanned as in the plain mode.
