@@ -19,6 +19,8 @@ import { DEFAULT_LEG_LIMITS, type Leg, type LegDirection, type LegGap, type LegL
 const PROXY_DECIDE_BYTES = 232;
 
 const NO_BYTES = new Uint8Array(0);
+const copyBytes = Buffer.prototype.copy as (this: Uint8Array, target: Uint8Array, targetStart: number, sourceStart: number, sourceEnd: number) => number;
+
 /** First allocation of a direction's head: the analyze command's whole limit. */
 const HEAD_START = 512;
 const NO_GAPS: LegGap[] = Object.freeze([]) as unknown as LegGap[];
@@ -50,9 +52,10 @@ class DirectionBuilder {
       this.head = bigger;
     }
     const head = this.head;
-    // Byte loop for short copies: cheaper than a subarray view plus set().
+    // Byte loop for short copies; Buffer's copy for long ones (on any Uint8Array, and unlike
+    // set(subarray) without a view object).
     if (n <= 64) for (let i = 0; i < n; i++) head[at + i] = data[start + i]!;
-    else head.set(data.subarray(start, start + n), at);
+    else copyBytes.call(data, head, at, start, start + n);
     this.headLength = at + n;
   }
 }
