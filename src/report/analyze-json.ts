@@ -5,6 +5,8 @@
 import type { Drop, Exchange, Loss, HeaderRewrites, ProxyInfo, ServerLegRef, ServerOnlyConnection, Session } from '../correlate/model.js';
 import { AsciiBuffer } from './ascii-buffer.js';
 import { epoch } from './connection-json.js';
+import { HttpVerdict } from '../correlate/haproxy/verdict-log.js';
+import { writeHttpLogJson } from './http-log-json.js';
 import { jsonNullable, jsonNumber, jsonString, jsonWord } from './json-bytes.js';
 
 export const ANALYZE_FORMAT_VERSION = 1;
@@ -233,7 +235,8 @@ export function writeSessionJson(s: Session, out: AsciiBuffer): void {
       a('},"bytesRead":');
       n(h.bytesRead);
       a(',"log":');
-      q(h.logLine);
+      if (h instanceof HttpVerdict) writeHttpLogJson(out, h);
+      else q(h.logLine);
       a('}}');
     }
   }

@@ -67,12 +67,18 @@ export function jsonNullable(out: AsciiBuffer, v: number | null): void {
  * request, so escapes are common.
  */
 export function jsonString(out: AsciiBuffer, s: string): void {
+  out.byte(34);
+  jsonStringBody(out, s);
+  out.byte(34);
+}
+
+/** What jsonString writes between the quotes. */
+export function jsonStringBody(out: AsciiBuffer, s: string): void {
   const n = s.length;
-  // At most 6 bytes a code unit (\uxxxx), plus the quotes.
-  out.ensure(n * 6 + 2);
+  // At most 6 bytes a code unit (\uxxxx).
+  out.ensure(n * 6);
   const buf = out.buf;
   let p = out.pos;
-  buf[p++] = 34;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0x20 && c < 0x7f) {
@@ -92,7 +98,6 @@ export function jsonString(out: AsciiBuffer, s: string): void {
     buf[p++] = HEX[(c >> 4) & 15]!;
     buf[p++] = HEX[c & 15]!;
   }
-  buf[p++] = 34;
   out.pos = p;
 }
 
