@@ -18,7 +18,8 @@ export interface SharedLegs {
 
 interface LegUse {
   leg: Leg;
-  evidence: Set<PairingEvidence>;
+  /** In first-seen order, each once (a few at most: a list beats a Set); handed to the ref as it is. */
+  evidence: PairingEvidence[];
   confidence: number;
   /** Bytes of this session's messages on the leg (for shared legs). */
   up: number;
@@ -41,7 +42,7 @@ function legRef(u: LegUse, shared: SharedLegs): ServerLegRef {
     leg: l.id, source: l.client, server: l.server,
     bytes: shared.has(l) ? { proxyToServer: u.up, serverToProxy: u.down } : { proxyToServer: l.dirs[0].bytes, serverToProxy: l.dirs[1].bytes },
     proxyProtocol: pp === null ? null : { version: pp.version, source: pp.source, destination: pp.destination },
-    evidence: [...u.evidence],
+    evidence: u.evidence,
     confidence: u.confidence,
   };
 }
@@ -52,13 +53,16 @@ function indexLegs(uses: Map<Leg, LegUse>, shared: SharedLegs): { refs: ServerLe
   return { refs: ordered.map((u) => legRef(u, shared)), index: new Map(ordered.map((u, i) => [u.leg, i])) };
 }
 
+/** The evidence of a connection attempt: its timing only. */
+const TIMING: readonly PairingEvidence[] = ['timing'];
+
 function use(uses: Map<Leg, LegUse>, leg: Leg, evidence: readonly PairingEvidence[], confidence: number): LegUse {
   let u = uses.get(leg);
   if (u === undefined) {
-    u = { leg, evidence: new Set(), confidence: 0, up: 0, down: 0 };
+    u = { leg, evidence: [], confidence: 0, up: 0, down: 0 };
     uses.set(leg, u);
   }
-  for (const e of evidence) u.evidence.add(e);
+  for (let i = 0; i < evidence.length; i++) if (!u.evidence.includes(evidence[i]!)) u.evidence.push(evidence[i]!);
   u.confidence = Math.max(u.confidence, confidence);
   return u;
 }
@@ -66,7 +70,7 @@ function use(uses: Map<Leg, LegUse>, leg: Leg, evidence: readonly PairingEvidenc
 export function tcpSession(p: TcpPairing, shared: SharedLegs, detail: LedgerDetail = 'chunks'): Session {
   const s = baseSession(p.client, 'tcp');
   const uses = new Map<Leg, LegUse>();
-  for (const a of p.attempts) use(uses, a, ['timing'], 0.4);
+  for (const a of p.attempts) use(uses, a, TIMING, 0.4);
   if (p.server !== null) use(uses, p.server, p.evidence, p.confidence);
   const { refs, index } = indexLegs(uses, shared);
   s.serverLegs = refs;
@@ -79,7 +83,7 @@ export function httpSession(client: Leg, pairings: readonly HttpPairing[], share
   const s = baseSession(client, 'http');
   const uses = new Map<Leg, LegUse>();
   for (const p of pairings) {
-    for (const a of p.attempts) use(uses, a, ['timing'], 0.4);
+    for (const a of p.attempts) use(uses, a, TIMING, 0.4);
     if (p.server !== null && p.serverRequest !== null) {
       const u = use(uses, p.server, p.evidence, p.confidence);
       u.up += p.serverRequest.endOffset - p.serverRequest.offset;
