@@ -26,7 +26,7 @@ import { DEFAULT_ERROR_BYTES, htxResponseBytes } from './verdict-bytes.js';
 import { logDateMs, msElapsed, msOrUnset } from './verdict-clock.js';
 import { exchangeViews, type ExchangeView } from './verdict-http-view.js';
 import { httpOutcome } from './verdict-http-termination.js';
-import { ackedOffset, earliest, firstClose, latest, reactionTo } from './verdict-leg.js';
+import { REACTION_WINDOW, ackedOffset, firstClose, latest, reactionOf } from './verdict-leg.js';
 import { HttpVerdict, logClient } from './verdict-log.js';
 import { resolveNames, type VerdictNames } from './verdict-names.js';
 import { sessionLegs } from './verdict-session.js';
@@ -111,11 +111,10 @@ function timeline(v: ExchangeView, client: Leg, previousEnd: number | null, noQu
   const firstAttempt = v.newConnection ? v.server!.synTs : v.failedAttempts[0]?.synTs ?? null;
   const sentOnServer = v.serverRequest?.firstByteTs ?? null;
   const localAnswer = v.server === null ? v.clientResponse?.firstByteTs ?? null : null;
-  const reactions = [firstAttempt, sentOnServer, localAnswer];
 
   const headersAt = creq !== null && creq.headersCompleteTs >= 0 ? creq.headersCompleteTs : null;
   const queue = firstAttempt ?? sentOnServer;
-  let requestRead = headersAt === null ? null : reactionTo(headersAt, reactions);
+  let requestRead = headersAt === null ? null : reactionOf(headersAt, REACTION_WINDOW, firstAttempt, sentOnServer, localAnswer);
   if (noQueue && headersAt !== null && requestRead === headersAt && queue !== null && queue > headersAt && queue - headersAt <= LATE_READ_MAX_SECONDS) {
     requestRead = queue;
   }
@@ -123,10 +122,10 @@ function timeline(v: ExchangeView, client: Leg, previousEnd: number | null, noQu
 
   let connect: number | null = null;
   if (v.server !== null && v.server.synAckTs !== null) {
-    connect = v.newConnection ? reactionTo(v.server.synAckTs, [v.server.dirs[0].firstDataTs]) : queue;
+    connect = v.newConnection ? reactionOf(v.server.synAckTs, REACTION_WINDOW, v.server.dirs[0].firstDataTs) : queue;
   }
   const sresp = v.serverResponse;
-  const data = sresp !== null && sresp.headersCompleteTs >= 0 ? reactionTo(sresp.headersCompleteTs, [v.clientResponse?.firstByteTs], RELAY_WINDOW) : null;
+  const data = sresp !== null && sresp.headersCompleteTs >= 0 ? reactionOf(sresp.headersCompleteTs, RELAY_WINDOW, v.clientResponse?.firstByteTs) : null;
 
   let close: number;
   const cresp = v.clientResponse;
@@ -135,7 +134,8 @@ function timeline(v: ExchangeView, client: Leg, previousEnd: number | null, noQu
   } else {
     const toServer = v.server === null ? null : firstCloseSince(v.server, 0, start);
     const toClient = firstCloseSince(client, 1, start);
-    close = latest(cresp?.lastByteTs, earliest(toServer, toClient)) ?? client.end;
+    const closed = toServer === null ? toClient : toClient === null || toServer <= toClient ? toServer : toClient;
+    close = latest(cresp?.lastByteTs, closed) ?? client.end;
   }
   return { accept, firstRead, requestRead, queue, connect, data, close };
 }
