@@ -7,7 +7,7 @@ import { AsciiBuffer, ascii } from './ascii-buffer.js';
 import { epoch } from './connection-json.js';
 import { HttpVerdict } from '../correlate/haproxy/verdict-log.js';
 import { writeHttpLogJson } from './http-log-json.js';
-import { NUMBER_ROOM, bytesAt, jsonNullable, jsonNumber, jsonString, jsonWord, nullableAt, numberAt, stringAt, textAt } from './json-bytes.js';
+import { NUMBER_ROOM, PIECE_SLACK, bytesAt, piece, pieceAt, jsonNullable, jsonNumber, jsonString, jsonWord, nullableAt, numberAt, stringAt, textAt } from './json-bytes.js';
 
 export const ANALYZE_FORMAT_VERSION = 1;
 
@@ -261,29 +261,29 @@ export function writeSessionJson(s: Session, out: AsciiBuffer): void {
 // The writers of exchanges and ledger entries (most of the output) make room once for a stretch
 // and write it at a local position: a call per piece, each making room, cost more than the bytes.
 
-const EXCHANGE_FIRST = ascii('{"method":');
-const EXCHANGE_NEXT = ascii(',{"method":');
-const TARGET = ascii(',"target":');
-const STATUS = ascii(',"status":');
-const SERVER_LEG = ascii(',"serverLeg":');
-const ANSWERED_TRUE = ascii(',"answeredLocally":true,"times":{"requestStart":');
-const ANSWERED_FALSE = ascii(',"answeredLocally":false,"times":{"requestStart":');
-const HEADERS_DONE = ascii(',"requestHeadersDoneMs":');
-const FORWARDED = ascii(',"forwardedMs":');
-const RESPONSE_HEADERS = ascii(',"responseHeadersMs":');
-const RESPONSE_END = ascii(',"responseEndMs":');
-const REWRITES = ascii('},"rewrites":{"request":');
-const REWRITES_RESPONSE = ascii(',"response":');
-const NO_VERDICT = ascii('},"haproxy":null}');
-const VERDICT = ascii('},"haproxy":{"termination":');
-const TR = ascii(',"timers":{"TR":');
-const TW = ascii(',"Tw":');
-const TC = ascii(',"Tc":');
-const TR2 = ascii(',"Tr":');
-const TA = ascii(',"Ta":');
-const BYTES_READ = ascii('},"bytesRead":');
-const LOG = ascii(',"log":');
-/** Room for an exchange's fixed text and numbers (its strings are added). */
+const EXCHANGE_FIRST = piece('{"method":');
+const EXCHANGE_NEXT = piece(',{"method":');
+const TARGET = piece(',"target":');
+const STATUS = piece(',"status":');
+const SERVER_LEG = piece(',"serverLeg":');
+const ANSWERED_TRUE = piece(',"answeredLocally":true,"times":{"requestStart":');
+const ANSWERED_FALSE = piece(',"answeredLocally":false,"times":{"requestStart":');
+const HEADERS_DONE = piece(',"requestHeadersDoneMs":');
+const FORWARDED = piece(',"forwardedMs":');
+const RESPONSE_HEADERS = piece(',"responseHeadersMs":');
+const RESPONSE_END = piece(',"responseEndMs":');
+const REWRITES = piece('},"rewrites":{"request":');
+const REWRITES_RESPONSE = piece(',"response":');
+const NO_VERDICT = piece('},"haproxy":null}');
+const VERDICT = piece('},"haproxy":{"termination":');
+const TR = piece(',"timers":{"TR":');
+const TW = piece(',"Tw":');
+const TC = piece(',"Tc":');
+const TR2 = piece(',"Tr":');
+const TA = piece(',"Ta":');
+const BYTES_READ = piece('},"bytesRead":');
+const LOG = piece(',"log":');
+/** Room for an exchange's fixed text and numbers (its strings are added), with the pieces' slack. */
 const EXCHANGE_ROOM = 256 + 6 * NUMBER_ROOM;
 const VERDICT_ROOM = 128 + 7 * NUMBER_ROOM;
 
@@ -291,55 +291,57 @@ function writeExchange(out: AsciiBuffer, e: Exchange, first: boolean): void {
   const t0 = e.requestStart;
   out.ensure(EXCHANGE_ROOM + 6 * (e.method.length + e.target.length));
   let buf = out.buf;
-  let p = bytesAt(buf, out.pos, first ? EXCHANGE_FIRST : EXCHANGE_NEXT);
+  let dv = out.view();
+  let p = pieceAt(dv, out.pos, first ? EXCHANGE_FIRST : EXCHANGE_NEXT);
   p = stringAt(buf, p, e.method);
-  p = bytesAt(buf, p, TARGET);
+  p = pieceAt(dv, p, TARGET);
   p = stringAt(buf, p, e.target);
-  p = bytesAt(buf, p, STATUS);
+  p = pieceAt(dv, p, STATUS);
   p = nullableAt(buf, p, e.status);
-  p = bytesAt(buf, p, SERVER_LEG);
+  p = pieceAt(dv, p, SERVER_LEG);
   p = nullableAt(buf, p, e.serverLeg);
-  p = bytesAt(buf, p, e.answeredLocally ? ANSWERED_TRUE : ANSWERED_FALSE);
+  p = pieceAt(dv, p, e.answeredLocally ? ANSWERED_TRUE : ANSWERED_FALSE);
   p = numberAt(buf, p, epoch(t0));
-  p = bytesAt(buf, p, HEADERS_DONE);
+  p = pieceAt(dv, p, HEADERS_DONE);
   p = nullableAt(buf, p, ms(e.requestHeadersDone, t0));
-  p = bytesAt(buf, p, FORWARDED);
+  p = pieceAt(dv, p, FORWARDED);
   p = nullableAt(buf, p, ms(e.forwardedAt, t0));
-  p = bytesAt(buf, p, RESPONSE_HEADERS);
+  p = pieceAt(dv, p, RESPONSE_HEADERS);
   p = nullableAt(buf, p, ms(e.responseHeadersAt, t0));
-  p = bytesAt(buf, p, RESPONSE_END);
+  p = pieceAt(dv, p, RESPONSE_END);
   p = nullableAt(buf, p, ms(e.responseEnd, t0));
-  out.pos = bytesAt(buf, p, REWRITES);
+  out.pos = pieceAt(dv, p, REWRITES);
   writeRewrites(out, e.rewrites.request);
-  out.ensure(REWRITES_RESPONSE.length);
-  out.pos = bytesAt(out.buf, out.pos, REWRITES_RESPONSE);
+  out.ensure(REWRITES_RESPONSE.length + PIECE_SLACK);
+  out.pos = pieceAt(out.view(), out.pos, REWRITES_RESPONSE);
   writeRewrites(out, e.rewrites.response);
   const h = e.haproxy;
   if (h === null) {
-    out.ensure(NO_VERDICT.length);
-    out.pos = bytesAt(out.buf, out.pos, NO_VERDICT);
+    out.ensure(NO_VERDICT.length + PIECE_SLACK);
+    out.pos = pieceAt(out.view(), out.pos, NO_VERDICT);
     return;
   }
   const t = h.timers;
   out.ensure(VERDICT_ROOM + 6 * h.termination.length);
   buf = out.buf;
-  p = bytesAt(buf, out.pos, VERDICT);
+  dv = out.view();
+  p = pieceAt(dv, out.pos, VERDICT);
   p = stringAt(buf, p, h.termination);
-  p = bytesAt(buf, p, STATUS);
+  p = pieceAt(dv, p, STATUS);
   p = numberAt(buf, p, h.status);
-  p = bytesAt(buf, p, TR);
+  p = pieceAt(dv, p, TR);
   p = numberAt(buf, p, t.TR);
-  p = bytesAt(buf, p, TW);
+  p = pieceAt(dv, p, TW);
   p = numberAt(buf, p, t.Tw);
-  p = bytesAt(buf, p, TC);
+  p = pieceAt(dv, p, TC);
   p = numberAt(buf, p, t.Tc);
-  p = bytesAt(buf, p, TR2);
+  p = pieceAt(dv, p, TR2);
   p = numberAt(buf, p, t.Tr);
-  p = bytesAt(buf, p, TA);
+  p = pieceAt(dv, p, TA);
   p = numberAt(buf, p, t.Ta);
-  p = bytesAt(buf, p, BYTES_READ);
+  p = pieceAt(dv, p, BYTES_READ);
   p = numberAt(buf, p, h.bytesRead);
-  out.pos = bytesAt(buf, p, LOG);
+  out.pos = pieceAt(dv, p, LOG);
   if (h instanceof HttpVerdict) writeHttpLogJson(out, h);
   else jsonString(out, h.logLine);
   out.ensure(2);
@@ -347,18 +349,18 @@ function writeExchange(out: AsciiBuffer, e: Exchange, first: boolean): void {
   out.buf[out.pos++] = 125;
 }
 
-const ENTRY_FIRST = ascii('{"direction":"');
-const ENTRY_NEXT = ascii(',{"direction":"');
-const ENTRY_SERVER_LEG = ascii('","serverLeg":');
-const FROM_OFFSET = ascii(',"fromOffset":');
-const TO_OFFSET = ascii(',"toOffset":');
-const LENGTH = ascii(',"length":');
-const ARRIVED = ascii(',"arrived":');
-const DEPARTED = ascii(',"departed":');
-const EXCHANGE = ascii(',"exchange":');
-const PART = ascii(',"part":"');
-const TO_LENGTH = ascii(',"toLength":');
-const HOLD = ascii(',"holdMs":');
+const ENTRY_FIRST = piece('{"direction":"');
+const ENTRY_NEXT = piece(',{"direction":"');
+const ENTRY_SERVER_LEG = piece('","serverLeg":');
+const FROM_OFFSET = piece(',"fromOffset":');
+const TO_OFFSET = piece(',"toOffset":');
+const LENGTH = piece(',"length":');
+const ARRIVED = piece(',"arrived":');
+const DEPARTED = piece(',"departed":');
+const EXCHANGE = piece(',"exchange":');
+const PART = piece(',"part":"');
+const TO_LENGTH = piece(',"toLength":');
+const HOLD = piece(',"holdMs":');
 const ENTRY_ROOM = 192 + 9 * NUMBER_ROOM;
 
 /** The key order ledger.ts gives its entries (optional keys only when set), then holdMs. */
@@ -366,34 +368,35 @@ function writeLedgerEntry(out: AsciiBuffer, l: LedgerEntry, first: boolean): voi
   const part = l.part;
   out.ensure(ENTRY_ROOM + l.direction.length + (part === undefined ? 0 : part.length));
   const buf = out.buf;
-  let p = bytesAt(buf, out.pos, first ? ENTRY_FIRST : ENTRY_NEXT);
+  const dv = out.view();
+  let p = pieceAt(dv, out.pos, first ? ENTRY_FIRST : ENTRY_NEXT);
   p = textAt(buf, p, l.direction);
-  p = bytesAt(buf, p, ENTRY_SERVER_LEG);
+  p = pieceAt(dv, p, ENTRY_SERVER_LEG);
   p = numberAt(buf, p, l.serverLeg);
-  p = bytesAt(buf, p, FROM_OFFSET);
+  p = pieceAt(dv, p, FROM_OFFSET);
   p = numberAt(buf, p, l.fromOffset);
-  p = bytesAt(buf, p, TO_OFFSET);
+  p = pieceAt(dv, p, TO_OFFSET);
   p = numberAt(buf, p, l.toOffset);
-  p = bytesAt(buf, p, LENGTH);
+  p = pieceAt(dv, p, LENGTH);
   p = numberAt(buf, p, l.length);
-  p = bytesAt(buf, p, ARRIVED);
+  p = pieceAt(dv, p, ARRIVED);
   p = numberAt(buf, p, epoch(l.arrived));
-  p = bytesAt(buf, p, DEPARTED);
+  p = pieceAt(dv, p, DEPARTED);
   p = numberAt(buf, p, epoch(l.departed));
   if (l.exchange !== undefined) {
-    p = bytesAt(buf, p, EXCHANGE);
+    p = pieceAt(dv, p, EXCHANGE);
     p = numberAt(buf, p, l.exchange);
   }
   if (part !== undefined) {
-    p = bytesAt(buf, p, PART);
+    p = pieceAt(dv, p, PART);
     p = textAt(buf, p, part);
     buf[p++] = 34;
   }
   if (l.toLength !== undefined) {
-    p = bytesAt(buf, p, TO_LENGTH);
+    p = pieceAt(dv, p, TO_LENGTH);
     p = numberAt(buf, p, l.toLength);
   }
-  p = bytesAt(buf, p, HOLD);
+  p = pieceAt(dv, p, HOLD);
   p = numberAt(buf, p, Math.round((l.departed - l.arrived) * 1e6) / 1e3);
   buf[p++] = 125;
   out.pos = p;
