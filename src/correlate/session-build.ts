@@ -24,6 +24,8 @@ interface LegUse {
   /** Bytes of this session's messages on the leg (for shared legs). */
   up: number;
   down: number;
+  /** Its index in session.serverLegs (set by indexLegs). */
+  index: number;
 }
 
 function baseSession(client: Leg, mode: ProxyMode): Session {
@@ -47,10 +49,16 @@ function legRef(u: LegUse, shared: SharedLegs): ServerLegRef {
   };
 }
 
-/** Orders the used legs by connect time and gives each its index. */
-function indexLegs(uses: Map<Leg, LegUse>, shared: SharedLegs): { refs: ServerLegRef[]; index: Map<Leg, number> } {
-  const ordered = [...uses.values()].sort((a, b) => synTime(a.leg) - synTime(b.leg));
-  return { refs: ordered.map((u) => legRef(u, shared)), index: new Map(ordered.map((u, i) => [u.leg, i])) };
+/** Orders the used legs by connect time, gives each its index (LegUse.index), returns their refs in that order. */
+function indexLegs(uses: Map<Leg, LegUse>, shared: SharedLegs): ServerLegRef[] {
+  const ordered = [...uses.values()];
+  if (ordered.length > 1) ordered.sort((a, b) => synTime(a.leg) - synTime(b.leg));
+  const refs = new Array<ServerLegRef>(ordered.length);
+  for (let i = 0; i < ordered.length; i++) {
+    ordered[i]!.index = i;
+    refs[i] = legRef(ordered[i]!, shared);
+  }
+  return refs;
 }
 
 /** The evidence of a connection attempt: its timing only. */
@@ -59,7 +67,7 @@ const TIMING: readonly PairingEvidence[] = ['timing'];
 function use(uses: Map<Leg, LegUse>, leg: Leg, evidence: readonly PairingEvidence[], confidence: number): LegUse {
   let u = uses.get(leg);
   if (u === undefined) {
-    u = { leg, evidence: [], confidence: 0, up: 0, down: 0 };
+    u = { leg, evidence: [], confidence: 0, up: 0, down: 0, index: -1 };
     uses.set(leg, u);
   }
   for (let i = 0; i < evidence.length; i++) if (!u.evidence.includes(evidence[i]!)) u.evidence.push(evidence[i]!);
@@ -72,9 +80,8 @@ export function tcpSession(p: TcpPairing, shared: SharedLegs, detail: LedgerDeta
   const uses = new Map<Leg, LegUse>();
   for (const a of p.attempts) use(uses, a, TIMING, 0.4);
   if (p.server !== null) use(uses, p.server, p.evidence, p.confidence);
-  const { refs, index } = indexLegs(uses, shared);
-  s.serverLegs = refs;
-  if (p.server !== null) s.ledger = tcpLedger(p.client, p.server, index.get(p.server)!, detail);
+  s.serverLegs = indexLegs(uses, shared);
+  if (p.server !== null) s.ledger = tcpLedger(p.client, p.server, uses.get(p.server)!.index, detail);
   return s;
 }
 
@@ -90,21 +97,21 @@ export function httpSession(client: Leg, pairings: readonly HttpPairing[], share
       if (p.serverResponse !== null) u.down += p.serverResponse.endOffset - p.serverResponse.offset;
     }
   }
-  const { refs, index } = indexLegs(uses, shared);
-  s.serverLegs = refs;
+  s.serverLegs = indexLegs(uses, shared);
   const ledger: LedgerEntry[] = [];
   s.exchanges = pairings.map((p, k): Exchange => {
     const final = p.response !== null && !p.response.interim ? p.response : null;
     const relayed = p.serverResponse !== null && !p.serverResponse.interim;
     const target = p.server ?? p.attempts[p.attempts.length - 1] ?? null;
     if (p.server !== null && p.serverRequest !== null) {
-      exchangeLedger(ledger, k, index.get(p.server)!, client, p.request, p.response, p.server, p.serverRequest, p.serverResponse, detail);
+      exchangeLedger(ledger, k, uses.get(p.server)!.index, client, p.request, p.response, p.server, p.serverRequest, p.serverResponse, detail);
     }
     return {
       method: p.request.method,
       target: p.request.target,
       status: final?.status ?? null,
-      serverLeg: target === null ? null : index.get(target)!,
+      // Asserted as the index Map's lookup was: a leg without a forwarded request is not in `uses`.
+      serverLeg: target === null ? null : (uses.get(target)?.index as number),
       answeredLocally: final !== null && !relayed,
       requestStart: p.request.firstByteTs,
       requestHeadersDone: p.request.headersCompleteTs >= 0 ? p.request.headersCompleteTs : null,
