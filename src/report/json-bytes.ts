@@ -182,7 +182,7 @@ export function stringAt(buf: Uint8Array, p: number, s: string): number {
 }
 
 /** jsonStringBody's text at buf[p] (s.length * 6 bytes free there); returns the end. */
-function escapedAt(buf: Uint8Array, p: number, s: string): number {
+export function escapedAt(buf: Uint8Array, p: number, s: string): number {
   const n = s.length;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
