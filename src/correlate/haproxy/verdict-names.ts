@@ -69,13 +69,20 @@ export function resolveNames(q: NameQuery): VerdictNames {
  */
 let choices = new WeakMap<ProxySection, Map<string, { method: string; target: string; backend: ProxySection | null }>>();
 let choiceCount = 0;
+const withoutRequest = new WeakMap<ProxySection, { backend: ProxySection | null }>();
 const MAX_CHOICES = 4096;
 
 /** The backend the frontend's rules pick; null when a rule cannot be evaluated from the capture. */
 function chooseBackend(cfg: HaproxyConfig, fe: ProxySection, req: HttpRequest | null): ProxySection | null {
   if (fe.kind !== 'frontend') return fe;
-  const head = req === null || fe.useBackends.length === 0 ? undefined : headText(req);
-  if (req === null || head === undefined) return pickBackend(cfg, fe, req);
+  if (req === null) {
+    // Without a request (tcp verdicts, drops): one answer per frontend.
+    let known = withoutRequest.get(fe);
+    if (known === undefined) withoutRequest.set(fe, (known = { backend: pickBackend(cfg, fe, null) }));
+    return known.backend;
+  }
+  const head = fe.useBackends.length === 0 ? undefined : headText(req);
+  if (head === undefined) return pickBackend(cfg, fe, req);
   let known = choices.get(fe);
   if (known === undefined) choices.set(fe, (known = new Map()));
   const c = known.get(head);
