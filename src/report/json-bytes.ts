@@ -166,13 +166,6 @@ export function jsonString(out: AsciiBuffer, s: string): void {
   out.pos = stringAt(out.buf, out.pos, s);
 }
 
-/** What jsonString writes between the quotes. */
-export function jsonStringBody(out: AsciiBuffer, s: string): void {
-  // At most 6 bytes a code unit (\uxxxx).
-  out.ensure(s.length * 6);
-  out.pos = escapedAt(out.buf, out.pos, s);
-}
-
 /** jsonString's text at buf[p] (s.length * 6 + 2 bytes free there); returns the end. */
 export function stringAt(buf: Uint8Array, p: number, s: string): number {
   buf[p] = 34;
@@ -181,7 +174,7 @@ export function stringAt(buf: Uint8Array, p: number, s: string): number {
   return p + 1;
 }
 
-/** jsonStringBody's text at buf[p] (s.length * 6 bytes free there); returns the end. */
+/** What jsonString writes between the quotes, at buf[p] (s.length * 6 bytes free there); returns the end. */
 export function escapedAt(buf: Uint8Array, p: number, s: string): number {
   const n = s.length;
   for (let i = 0; i < n; i++) {
