@@ -9,6 +9,9 @@ import type { Session } from '../src/correlate/model.js';
 import { asciiJson, sessionJson, sessionJsonText, writeSessionJson } from '../src/report/analyze-json.js';
 import { AsciiBuffer } from '../src/report/ascii-buffer.js';
 import { jsonNumber, jsonString } from '../src/report/json-bytes.js';
+import { writeHttpLogJson } from '../src/report/http-log-json.js';
+import { HttpVerdict } from '../src/correlate/haproxy/verdict-log.js';
+import type { VerdictNames } from '../src/correlate/haproxy/verdict-names.js';
 import { committedCaptures } from './helpers/tools.js';
 
 const reference = (s: Session): string => asciiJson(JSON.stringify(sessionJson(s)));
@@ -95,5 +98,26 @@ test('strings: printable ASCII as it is, the rest as JSON.stringify then \\u esc
     out.pos = 0;
     jsonString(out, s);
     assert.equal(out.text(), asciiJson(JSON.stringify(s)), `code unit ${c}`);
+  }
+});
+
+test('http log lines: written from the verdict\'s fields as jsonString writes its logLine', () => {
+  const out = new AsciiBuffer(new Uint8Array(4));
+  const names = (frontend: string, backend: string, server: string): VerdictNames => ({ frontend, backend, server, frontendSection: null, backendSection: null, serverEntry: null });
+  const odd = 'a"b\\c#\u0001\u007f\u00e9\u2028\ud83d\ude00\udc00\ud800 |}';
+  const cases = [
+    new HttpVerdict({ clientAddress: '10.0.0.1', clientPort: 40000 }, 1763712345123, names('fe', 'be', 'web1'), '----', 200, { TR: 0, Tw: 0, Tc: 1, Tr: 2, Ta: 3 }, 228, 0, 'GET', '/', 'HTTP/1.1', null),
+    new HttpVerdict({ clientAddress: '2001:db8::1', clientPort: 0 }, 1763712345007, names(odd, odd, odd), odd, -1, { TR: -1, Tw: -1, Tc: -1, Tr: -1, Ta: -0 }, 0, 3, odd, odd, odd, [odd, '', 'x']),
+    new HttpVerdict({ clientAddress: 'x', clientPort: 1 }, 0, names('f', 'b', 's'), 'CR--', 400, { TR: 1e21, Tw: 0.5, Tc: NaN, Tr: 2 ** 53, Ta: -(2 ** 60) }, 1.5, 0, '', '', null, []),
+    new HttpVerdict({ clientAddress: 'x', clientPort: 1 }, 1763712345123.5, names('f', 'b', 's'), 'CR--', 400, { TR: 0, Tw: 0, Tc: 0, Tr: 0, Ta: 0 }, 1, 0, 'GET', '/"#', null, null),
+    new HttpVerdict({ clientAddress: 'x', clientPort: 1 }, -1, names('f', 'b', 's'), 'CR--', 400, { TR: 0, Tw: 0, Tc: 0, Tr: 0, Ta: 0 }, 1, 0, 'G', odd, null, null),
+  ];
+  for (const v of cases) {
+    out.pos = 0;
+    writeHttpLogJson(out, v);
+    const got = out.text();
+    out.pos = 0;
+    jsonString(out, v.logLine);
+    assert.equal(got, out.text());
   }
 });

@@ -39,12 +39,14 @@ export function exchangeLedger(
   client: Leg, request: HttpMessage, response: HttpMessage | null,
   server: Leg, serverRequest: HttpMessage, serverResponse: HttpMessage | null, detail: LedgerDetail = 'chunks',
 ): void {
-  messageEntries(out, { direction: 'clientToServer', serverLeg, exchange }, client.dirs[0], request, server.dirs[0], serverRequest, detail);
+  // The body's base (headers entries take only direction, leg and exchange from it).
+  messageEntries(out, { direction: 'clientToServer', serverLeg, exchange, part: 'body' }, client.dirs[0], request, server.dirs[0], serverRequest, detail);
   if (response !== null && serverResponse !== null) {
-    messageEntries(out, { direction: 'serverToClient', serverLeg, exchange }, server.dirs[1], serverResponse, client.dirs[1], response, detail);
+    messageEntries(out, { direction: 'serverToClient', serverLeg, exchange, part: 'body' }, server.dirs[1], serverResponse, client.dirs[1], response, detail);
   }
 }
 
+/** `base`: the body entries' (part 'body'). */
 function messageEntries(
   out: LedgerEntry[], base: Base, from: LegDirection, fm: HttpMessage, to: LegDirection, tm: HttpMessage, detail: LedgerDetail,
 ): void {
@@ -59,7 +61,8 @@ function messageEntries(
   const sameFraming = fm.body.framing === tm.body.framing
     && (fm.body.framing !== 'chunked' || sameNumbers(fm.body.chunks, tm.body.chunks));
   if (sameFraming) {
-    (detail === 'chunks' ? mapBytes : wholeRange)(out, { ...base, part: 'body' }, from, fm.bodyOffset, to, tm.bodyOffset, Math.min(fw, tw));
+    if (detail === 'chunks') mapBytes(out, base, from, fm.bodyOffset, to, tm.bodyOffset, Math.min(fw, tw));
+    else wholeRange(out, base, from, fm.bodyOffset, to, tm.bodyOffset, Math.min(fw, tw));
     return;
   }
   const a = timeOfLast(from, fm.endOffset, fm.lastByteTs);
@@ -70,8 +73,15 @@ function messageEntries(
 /** An entry with a fixed field order (cheap to build in bulk); toLength only when it differs. */
 function entry(base: Base, part: 'headers' | 'body' | undefined, fromOffset: number, toOffset: number, length: number,
   arrived: number, departed: number, toLength: number): LedgerEntry {
-  const e: LedgerEntry = { direction: base.direction, serverLeg: base.serverLeg, fromOffset, toOffset, length, arrived, departed };
-  if (base.exchange !== undefined) e.exchange = base.exchange;
+  const { direction, serverLeg, exchange } = base;
+  // http entries (exchange and part set) as whole literals: one shape each, no transitions.
+  if (exchange !== undefined && part !== undefined) {
+    return toLength === length
+      ? { direction, serverLeg, fromOffset, toOffset, length, arrived, departed, exchange, part }
+      : { direction, serverLeg, fromOffset, toOffset, length, arrived, departed, exchange, part, toLength };
+  }
+  const e: LedgerEntry = { direction, serverLeg, fromOffset, toOffset, length, arrived, departed };
+  if (exchange !== undefined) e.exchange = exchange;
   if (part !== undefined) e.part = part;
   if (toLength !== length) e.toLength = toLength;
   return e;

@@ -18,11 +18,14 @@ export interface SharedLegs {
 
 interface LegUse {
   leg: Leg;
-  evidence: Set<PairingEvidence>;
+  /** In first-seen order, each once (a few at most: a list beats a Set); handed to the ref as it is. */
+  evidence: PairingEvidence[];
   confidence: number;
   /** Bytes of this session's messages on the leg (for shared legs). */
   up: number;
   down: number;
+  /** Its index in session.serverLegs (set by indexLegs). */
+  index: number;
 }
 
 function baseSession(client: Leg, mode: ProxyMode): Session {
@@ -41,24 +44,33 @@ function legRef(u: LegUse, shared: SharedLegs): ServerLegRef {
     leg: l.id, source: l.client, server: l.server,
     bytes: shared.has(l) ? { proxyToServer: u.up, serverToProxy: u.down } : { proxyToServer: l.dirs[0].bytes, serverToProxy: l.dirs[1].bytes },
     proxyProtocol: pp === null ? null : { version: pp.version, source: pp.source, destination: pp.destination },
-    evidence: [...u.evidence],
+    evidence: u.evidence,
     confidence: u.confidence,
   };
 }
 
-/** Orders the used legs by connect time and gives each its index. */
-function indexLegs(uses: Map<Leg, LegUse>, shared: SharedLegs): { refs: ServerLegRef[]; index: Map<Leg, number> } {
-  const ordered = [...uses.values()].sort((a, b) => synTime(a.leg) - synTime(b.leg));
-  return { refs: ordered.map((u) => legRef(u, shared)), index: new Map(ordered.map((u, i) => [u.leg, i])) };
+/** Orders the used legs by connect time, gives each its index (LegUse.index), returns their refs in that order. */
+function indexLegs(uses: Map<Leg, LegUse>, shared: SharedLegs): ServerLegRef[] {
+  const ordered = [...uses.values()];
+  if (ordered.length > 1) ordered.sort((a, b) => synTime(a.leg) - synTime(b.leg));
+  const refs = new Array<ServerLegRef>(ordered.length);
+  for (let i = 0; i < ordered.length; i++) {
+    ordered[i]!.index = i;
+    refs[i] = legRef(ordered[i]!, shared);
+  }
+  return refs;
 }
+
+/** The evidence of a connection attempt: its timing only. */
+const TIMING: readonly PairingEvidence[] = ['timing'];
 
 function use(uses: Map<Leg, LegUse>, leg: Leg, evidence: readonly PairingEvidence[], confidence: number): LegUse {
   let u = uses.get(leg);
   if (u === undefined) {
-    u = { leg, evidence: new Set(), confidence: 0, up: 0, down: 0 };
+    u = { leg, evidence: [], confidence: 0, up: 0, down: 0, index: -1 };
     uses.set(leg, u);
   }
-  for (const e of evidence) u.evidence.add(e);
+  for (let i = 0; i < evidence.length; i++) if (!u.evidence.includes(evidence[i]!)) u.evidence.push(evidence[i]!);
   u.confidence = Math.max(u.confidence, confidence);
   return u;
 }
@@ -66,11 +78,10 @@ function use(uses: Map<Leg, LegUse>, leg: Leg, evidence: readonly PairingEvidenc
 export function tcpSession(p: TcpPairing, shared: SharedLegs, detail: LedgerDetail = 'chunks'): Session {
   const s = baseSession(p.client, 'tcp');
   const uses = new Map<Leg, LegUse>();
-  for (const a of p.attempts) use(uses, a, ['timing'], 0.4);
+  for (const a of p.attempts) use(uses, a, TIMING, 0.4);
   if (p.server !== null) use(uses, p.server, p.evidence, p.confidence);
-  const { refs, index } = indexLegs(uses, shared);
-  s.serverLegs = refs;
-  if (p.server !== null) s.ledger = tcpLedger(p.client, p.server, index.get(p.server)!, detail);
+  s.serverLegs = indexLegs(uses, shared);
+  if (p.server !== null) s.ledger = tcpLedger(p.client, p.server, uses.get(p.server)!.index, detail);
   return s;
 }
 
@@ -79,28 +90,28 @@ export function httpSession(client: Leg, pairings: readonly HttpPairing[], share
   const s = baseSession(client, 'http');
   const uses = new Map<Leg, LegUse>();
   for (const p of pairings) {
-    for (const a of p.attempts) use(uses, a, ['timing'], 0.4);
+    for (const a of p.attempts) use(uses, a, TIMING, 0.4);
     if (p.server !== null && p.serverRequest !== null) {
       const u = use(uses, p.server, p.evidence, p.confidence);
       u.up += p.serverRequest.endOffset - p.serverRequest.offset;
       if (p.serverResponse !== null) u.down += p.serverResponse.endOffset - p.serverResponse.offset;
     }
   }
-  const { refs, index } = indexLegs(uses, shared);
-  s.serverLegs = refs;
+  s.serverLegs = indexLegs(uses, shared);
   const ledger: LedgerEntry[] = [];
   s.exchanges = pairings.map((p, k): Exchange => {
     const final = p.response !== null && !p.response.interim ? p.response : null;
     const relayed = p.serverResponse !== null && !p.serverResponse.interim;
     const target = p.server ?? p.attempts[p.attempts.length - 1] ?? null;
     if (p.server !== null && p.serverRequest !== null) {
-      exchangeLedger(ledger, k, index.get(p.server)!, client, p.request, p.response, p.server, p.serverRequest, p.serverResponse, detail);
+      exchangeLedger(ledger, k, uses.get(p.server)!.index, client, p.request, p.response, p.server, p.serverRequest, p.serverResponse, detail);
     }
     return {
       method: p.request.method,
       target: p.request.target,
       status: final?.status ?? null,
-      serverLeg: target === null ? null : index.get(target)!,
+      // Asserted as the index Map's lookup was: a leg without a forwarded request is not in `uses`.
+      serverLeg: target === null ? null : (uses.get(target)?.index as number),
       answeredLocally: final !== null && !relayed,
       requestStart: p.request.firstByteTs,
       requestHeadersDone: p.request.headersCompleteTs >= 0 ? p.request.headersCompleteTs : null,

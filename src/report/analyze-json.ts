@@ -2,10 +2,12 @@
  * The `analyze --json` contract (formatVersion 1, docs/analyze.md). Built from the correlate
  * stage's sessions; fields beyond the documented ones may be added without a version bump.
  */
-import type { Drop, Exchange, Loss, HeaderRewrites, ProxyInfo, ServerLegRef, ServerOnlyConnection, Session } from '../correlate/model.js';
-import { AsciiBuffer } from './ascii-buffer.js';
+import type { Drop, Exchange, LedgerEntry, Loss, HeaderRewrites, ProxyInfo, ServerLegRef, ServerOnlyConnection, Session } from '../correlate/model.js';
+import { AsciiBuffer, ascii } from './ascii-buffer.js';
 import { epoch } from './connection-json.js';
-import { jsonNullable, jsonNumber, jsonString, jsonWord } from './json-bytes.js';
+import { HttpVerdict } from '../correlate/haproxy/verdict-log.js';
+import { writeHttpLogJson } from './http-log-json.js';
+import { NUMBER_ROOM, PIECE_SLACK, bytesAt, piece, pieceAt, jsonNullable, jsonNumber, jsonString, jsonWord, nullableAt, numberAt, stringAt, textAt } from './json-bytes.js';
 
 export const ANALYZE_FORMAT_VERSION = 1;
 
@@ -186,57 +188,7 @@ export function writeSessionJson(s: Session, out: AsciiBuffer): void {
     a('}');
   }
   a('],"exchanges":[');
-  for (let i = 0; i < s.exchanges.length; i++) {
-    const e = s.exchanges[i]!;
-    const t0 = e.requestStart;
-    a(i > 0 ? ',{"method":' : '{"method":');
-    q(e.method);
-    a(',"target":');
-    q(e.target);
-    a(',"status":');
-    nn(e.status);
-    a(',"serverLeg":');
-    nn(e.serverLeg);
-    a(e.answeredLocally ? ',"answeredLocally":true,"times":{"requestStart":' : ',"answeredLocally":false,"times":{"requestStart":');
-    n(epoch(t0));
-    a(',"requestHeadersDoneMs":');
-    nn(ms(e.requestHeadersDone, t0));
-    a(',"forwardedMs":');
-    nn(ms(e.forwardedAt, t0));
-    a(',"responseHeadersMs":');
-    nn(ms(e.responseHeadersAt, t0));
-    a(',"responseEndMs":');
-    nn(ms(e.responseEnd, t0));
-    a('},"rewrites":{"request":');
-    writeRewrites(out, e.rewrites.request);
-    a(',"response":');
-    writeRewrites(out, e.rewrites.response);
-    a('},"haproxy":');
-    const h = e.haproxy;
-    if (h === null) a('null}');
-    else {
-      const t = h.timers;
-      a('{"termination":');
-      q(h.termination);
-      a(',"status":');
-      n(h.status);
-      a(',"timers":{"TR":');
-      n(t.TR);
-      a(',"Tw":');
-      n(t.Tw);
-      a(',"Tc":');
-      n(t.Tc);
-      a(',"Tr":');
-      n(t.Tr);
-      a(',"Ta":');
-      n(t.Ta);
-      a('},"bytesRead":');
-      n(h.bytesRead);
-      a(',"log":');
-      q(h.logLine);
-      a('}}');
-    }
-  }
+  for (let i = 0; i < s.exchanges.length; i++) writeExchange(out, s.exchanges[i]!, i === 0);
   a('],"haproxy":');
   const h = s.haproxy;
   if (h === null) a('null');
@@ -302,59 +254,182 @@ export function writeSessionJson(s: Session, out: AsciiBuffer): void {
     a(']');
   }
   a(',"ledger":[');
-  for (let i = 0; i < s.ledger.length; i++) {
-    const l = s.ledger[i]!;
-    // The key order ledger.ts gives its entries (optional keys only when set), then holdMs.
-    a(i > 0 ? ',{"direction":' : '{"direction":');
-    jsonWord(out, l.direction);
-    a(',"serverLeg":');
-    n(l.serverLeg);
-    a(',"fromOffset":');
-    n(l.fromOffset);
-    a(',"toOffset":');
-    n(l.toOffset);
-    a(',"length":');
-    n(l.length);
-    a(',"arrived":');
-    n(epoch(l.arrived));
-    a(',"departed":');
-    n(epoch(l.departed));
-    if (l.exchange !== undefined) {
-      a(',"exchange":');
-      n(l.exchange);
-    }
-    if (l.part !== undefined) {
-      a(',"part":');
-      jsonWord(out, l.part);
-    }
-    if (l.toLength !== undefined) {
-      a(',"toLength":');
-      n(l.toLength);
-    }
-    a(',"holdMs":');
-    n(Math.round((l.departed - l.arrived) * 1e6) / 1e3);
-    a('}');
-  }
+  for (let i = 0; i < s.ledger.length; i++) writeLedgerEntry(out, s.ledger[i]!, i === 0);
   a(']}');
+}
+
+// The writers of exchanges and ledger entries (most of the output) make room once for a stretch
+// and write it at a local position: a call per piece, each making room, cost more than the bytes.
+
+const EXCHANGE_FIRST = piece('{"method":');
+const EXCHANGE_NEXT = piece(',{"method":');
+const TARGET = piece(',"target":');
+const STATUS = piece(',"status":');
+const SERVER_LEG = piece(',"serverLeg":');
+const ANSWERED_TRUE = piece(',"answeredLocally":true,"times":{"requestStart":');
+const ANSWERED_FALSE = piece(',"answeredLocally":false,"times":{"requestStart":');
+const HEADERS_DONE = piece(',"requestHeadersDoneMs":');
+const FORWARDED = piece(',"forwardedMs":');
+const RESPONSE_HEADERS = piece(',"responseHeadersMs":');
+const RESPONSE_END = piece(',"responseEndMs":');
+const REWRITES = piece('},"rewrites":{"request":');
+const REWRITES_RESPONSE = piece(',"response":');
+const NO_VERDICT = piece('},"haproxy":null}');
+const VERDICT = piece('},"haproxy":{"termination":');
+const TR = piece(',"timers":{"TR":');
+const TW = piece(',"Tw":');
+const TC = piece(',"Tc":');
+const TR2 = piece(',"Tr":');
+const TA = piece(',"Ta":');
+const BYTES_READ = piece('},"bytesRead":');
+const LOG = piece(',"log":');
+/** Room for an exchange's fixed text and numbers (its strings are added), with the pieces' slack. */
+const EXCHANGE_ROOM = 256 + 6 * NUMBER_ROOM;
+const VERDICT_ROOM = 128 + 7 * NUMBER_ROOM;
+
+function writeExchange(out: AsciiBuffer, e: Exchange, first: boolean): void {
+  const t0 = e.requestStart;
+  out.ensure(EXCHANGE_ROOM + 6 * (e.method.length + e.target.length));
+  let buf = out.buf;
+  let dv = out.view();
+  let p = pieceAt(dv, out.pos, first ? EXCHANGE_FIRST : EXCHANGE_NEXT);
+  p = stringAt(buf, p, e.method);
+  p = pieceAt(dv, p, TARGET);
+  p = stringAt(buf, p, e.target);
+  p = pieceAt(dv, p, STATUS);
+  p = nullableAt(buf, p, e.status);
+  p = pieceAt(dv, p, SERVER_LEG);
+  p = nullableAt(buf, p, e.serverLeg);
+  p = pieceAt(dv, p, e.answeredLocally ? ANSWERED_TRUE : ANSWERED_FALSE);
+  p = numberAt(buf, p, epoch(t0));
+  p = pieceAt(dv, p, HEADERS_DONE);
+  p = nullableAt(buf, p, ms(e.requestHeadersDone, t0));
+  p = pieceAt(dv, p, FORWARDED);
+  p = nullableAt(buf, p, ms(e.forwardedAt, t0));
+  p = pieceAt(dv, p, RESPONSE_HEADERS);
+  p = nullableAt(buf, p, ms(e.responseHeadersAt, t0));
+  p = pieceAt(dv, p, RESPONSE_END);
+  p = nullableAt(buf, p, ms(e.responseEnd, t0));
+  out.pos = pieceAt(dv, p, REWRITES);
+  writeRewrites(out, e.rewrites.request);
+  out.ensure(REWRITES_RESPONSE.length + PIECE_SLACK);
+  out.pos = pieceAt(out.view(), out.pos, REWRITES_RESPONSE);
+  writeRewrites(out, e.rewrites.response);
+  const h = e.haproxy;
+  if (h === null) {
+    out.ensure(NO_VERDICT.length + PIECE_SLACK);
+    out.pos = pieceAt(out.view(), out.pos, NO_VERDICT);
+    return;
+  }
+  const t = h.timers;
+  out.ensure(VERDICT_ROOM + 6 * h.termination.length);
+  buf = out.buf;
+  dv = out.view();
+  p = pieceAt(dv, out.pos, VERDICT);
+  p = stringAt(buf, p, h.termination);
+  p = pieceAt(dv, p, STATUS);
+  p = numberAt(buf, p, h.status);
+  p = pieceAt(dv, p, TR);
+  p = numberAt(buf, p, t.TR);
+  p = pieceAt(dv, p, TW);
+  p = numberAt(buf, p, t.Tw);
+  p = pieceAt(dv, p, TC);
+  p = numberAt(buf, p, t.Tc);
+  p = pieceAt(dv, p, TR2);
+  p = numberAt(buf, p, t.Tr);
+  p = pieceAt(dv, p, TA);
+  p = numberAt(buf, p, t.Ta);
+  p = pieceAt(dv, p, BYTES_READ);
+  p = numberAt(buf, p, h.bytesRead);
+  out.pos = pieceAt(dv, p, LOG);
+  if (h instanceof HttpVerdict) writeHttpLogJson(out, h);
+  else jsonString(out, h.logLine);
+  out.ensure(2);
+  out.buf[out.pos++] = 125;
+  out.buf[out.pos++] = 125;
+}
+
+const ENTRY_FIRST = piece('{"direction":"');
+const ENTRY_NEXT = piece(',{"direction":"');
+const ENTRY_SERVER_LEG = piece('","serverLeg":');
+const FROM_OFFSET = piece(',"fromOffset":');
+const TO_OFFSET = piece(',"toOffset":');
+const LENGTH = piece(',"length":');
+const ARRIVED = piece(',"arrived":');
+const DEPARTED = piece(',"departed":');
+const EXCHANGE = piece(',"exchange":');
+const PART = piece(',"part":"');
+const TO_LENGTH = piece(',"toLength":');
+const HOLD = piece(',"holdMs":');
+const ENTRY_ROOM = 192 + 9 * NUMBER_ROOM;
+
+/** The key order ledger.ts gives its entries (optional keys only when set), then holdMs. */
+function writeLedgerEntry(out: AsciiBuffer, l: LedgerEntry, first: boolean): void {
+  const part = l.part;
+  out.ensure(ENTRY_ROOM + l.direction.length + (part === undefined ? 0 : part.length));
+  const buf = out.buf;
+  const dv = out.view();
+  let p = pieceAt(dv, out.pos, first ? ENTRY_FIRST : ENTRY_NEXT);
+  p = textAt(buf, p, l.direction);
+  p = pieceAt(dv, p, ENTRY_SERVER_LEG);
+  p = numberAt(buf, p, l.serverLeg);
+  p = pieceAt(dv, p, FROM_OFFSET);
+  p = numberAt(buf, p, l.fromOffset);
+  p = pieceAt(dv, p, TO_OFFSET);
+  p = numberAt(buf, p, l.toOffset);
+  p = pieceAt(dv, p, LENGTH);
+  p = numberAt(buf, p, l.length);
+  p = pieceAt(dv, p, ARRIVED);
+  p = numberAt(buf, p, epoch(l.arrived));
+  p = pieceAt(dv, p, DEPARTED);
+  p = numberAt(buf, p, epoch(l.departed));
+  if (l.exchange !== undefined) {
+    p = pieceAt(dv, p, EXCHANGE);
+    p = numberAt(buf, p, l.exchange);
+  }
+  if (part !== undefined) {
+    p = pieceAt(dv, p, PART);
+    p = textAt(buf, p, part);
+    buf[p++] = 34;
+  }
+  if (l.toLength !== undefined) {
+    p = pieceAt(dv, p, TO_LENGTH);
+    p = numberAt(buf, p, l.toLength);
+  }
+  p = pieceAt(dv, p, HOLD);
+  p = numberAt(buf, p, Math.round((l.departed - l.arrived) * 1e6) / 1e3);
+  buf[p++] = 125;
+  out.pos = p;
 }
 
 /** Captured or configured text: quoted, escaped, ASCII. */
 const qc = (v: string): string => asciiJson(JSON.stringify(v));
 
-/** The header part of a rewrites object, by its (shared) `added` list. */
-const headerPartText = new WeakMap<HeaderRewrites['added'], string>();
+/** The header part of a rewrites object, by its (shared) `added` list, as bytes. */
+const headerPartBytes = new WeakMap<HeaderRewrites['added'], Uint8Array>();
+
+const REWRITES_NULL = ascii('null');
+const BODY = ascii(',"body":"');
 
 function writeRewrites(out: AsciiBuffer, r: HeaderRewrites | null): void {
-  if (r === null) return out.ascii('null');
-  let head = headerPartText.get(r.added);
+  if (r === null) {
+    out.ensure(4);
+    out.pos = bytesAt(out.buf, out.pos, REWRITES_NULL);
+    return;
+  }
+  let head = headerPartBytes.get(r.added);
   if (head === undefined) {
     const pairs = (list: string[][]): string => `[${list.map((x) => `[${x.map(qc).join(',')}]`).join(',')}]`;
-    head = `{"added":${pairs(r.added)},"removed":${pairs(r.removed)},"changed":${pairs(r.changed)},"caseChanged":${pairs(r.caseChanged)}`
-      + `,"reordered":${r.reordered},"requestLine":${r.requestLine === null ? 'null' : `{"before":${qc(r.requestLine.before)},"after":${qc(r.requestLine.after)}}`}`;
-    headerPartText.set(r.added, head);
+    head = ascii(`{"added":${pairs(r.added)},"removed":${pairs(r.removed)},"changed":${pairs(r.changed)},"caseChanged":${pairs(r.caseChanged)}`
+      + `,"reordered":${r.reordered},"requestLine":${r.requestLine === null ? 'null' : `{"before":${qc(r.requestLine.before)},"after":${qc(r.requestLine.after)}}`}`);
+    headerPartBytes.set(r.added, head);
   }
-  out.ascii(head);
-  out.ascii(',"body":');
-  jsonWord(out, r.body);
-  out.byte(125);
+  out.ensure(head.length + BODY.length + r.body.length + 2);
+  const buf = out.buf;
+  let p = bytesAt(buf, out.pos, head);
+  p = bytesAt(buf, p, BODY);
+  p = textAt(buf, p, r.body);
+  buf[p++] = 34;
+  buf[p++] = 125;
+  out.pos = p;
 }

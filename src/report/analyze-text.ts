@@ -16,17 +16,29 @@ function serverLabel(s: Session, i: number | null): string {
   return leg.name ? `${leg.name} (${leg.server})` : leg.server;
 }
 
-function rewriteLines(kind: string, r: HeaderRewrites | null): string[] {
-  if (r === null) return [];
-  const out: string[] = [];
-  if (r.requestLine) out.push(`${kind} line: ${escapeInline(r.requestLine.before)} => ${escapeInline(r.requestLine.after)}`);
-  for (const [n, v] of r.added) out.push(`${kind} + ${escapeInline(n)}: ${escapeInline(v)}`);
-  for (const [n, v] of r.removed) out.push(`${kind} - ${escapeInline(n)}: ${escapeInline(v)}`);
-  for (const [n, a, b] of r.changed) out.push(`${kind} ~ ${escapeInline(n)}: ${escapeInline(a)} => ${escapeInline(b)}`);
-  if (r.caseChanged.length > 0) out.push(`${kind} name case: ${r.caseChanged.map(([a, b]) => `${escapeInline(a)}=>${escapeInline(b)}`).join(', ')}`);
-  if (r.reordered) out.push(`${kind} headers reordered`);
-  if (r.body === 'reframed' || r.body === 'changed') out.push(`${kind} body ${r.body}`);
-  return out;
+/**
+ * The lines of a rewrites object but its body's, indented, by kind and the object's (shared)
+ * `added` list: the correlate stage memoises header diffs, and under load a few diffs serve
+ * every exchange.
+ */
+const headerLines = { request: new WeakMap<HeaderRewrites['added'], string[]>(), response: new WeakMap<HeaderRewrites['added'], string[]>() };
+
+function rewriteLines(out: string[], kind: 'request' | 'response', r: HeaderRewrites | null): void {
+  if (r === null) return;
+  let lines = headerLines[kind].get(r.added);
+  if (lines === undefined) {
+    lines = [];
+    if (r.requestLine) lines.push(`${kind} line: ${escapeInline(r.requestLine.before)} => ${escapeInline(r.requestLine.after)}`);
+    for (const [n, v] of r.added) lines.push(`${kind} + ${escapeInline(n)}: ${escapeInline(v)}`);
+    for (const [n, v] of r.removed) lines.push(`${kind} - ${escapeInline(n)}: ${escapeInline(v)}`);
+    for (const [n, a, b] of r.changed) lines.push(`${kind} ~ ${escapeInline(n)}: ${escapeInline(a)} => ${escapeInline(b)}`);
+    if (r.caseChanged.length > 0) lines.push(`${kind} name case: ${r.caseChanged.map(([a, b]) => `${escapeInline(a)}=>${escapeInline(b)}`).join(', ')}`);
+    if (r.reordered) lines.push(`${kind} headers reordered`);
+    lines = lines.map((l) => `    ${l}`);
+    headerLines[kind].set(r.added, lines);
+  }
+  for (const l of lines) out.push(l);
+  if (r.body === 'reframed' || r.body === 'changed') out.push(`    ${kind} body ${r.body}`);
 }
 
 function exchangeLines(s: Session, e: Exchange, t0: number): string[] {
@@ -37,7 +49,8 @@ function exchangeLines(s: Session, e: Exchange, t0: number): string[] {
   if (e.forwardedAt !== null) out.push(`    ${at(e.forwardedAt)}  proxy -> server   request${e.requestHeadersDone !== null ? `, held ${msBetween(e.requestHeadersDone, e.forwardedAt)}` : ''}`);
   if (e.responseHeadersAt !== null) out.push(`    ${at(e.responseHeadersAt)}  server -> proxy   response headers`);
   if (e.responseEnd !== null) out.push(`    ${at(e.responseEnd)}  proxy -> client   response complete`);
-  for (const l of [...rewriteLines('request', e.rewrites.request), ...rewriteLines('response', e.rewrites.response)]) out.push(`    ${l}`);
+  rewriteLines(out, 'request', e.rewrites.request);
+  rewriteLines(out, 'response', e.rewrites.response);
   return out;
 }
 

@@ -12,46 +12,141 @@ const TWO_32 = 4294967296;
 
 /** A number as JSON.stringify writes it (non-finite ones as null). */
 export function jsonNumber(out: AsciiBuffer, v: number): void {
-  if (!Number.isFinite(v)) return out.ascii('null');
-  const a = v < 0 ? -v : v;
-  let whole: number;
-  let frac = -1;
-  if (a <= TWO_53 && Math.floor(a) === a) whole = a;
-  else {
-    // A whole number k of microseconds (epoch(), times rounded to µs, ms with three decimals):
-    // the shortest text that reads back as k / 1e6 is k's digits with the point, as String() has it.
-    const k = Math.round(a * 1e6);
-    if (!(a < TWO_32 && k / 1e6 === a)) return out.ascii(String(v));
-    whole = Math.floor(k / 1e6);
-    frac = k - whole * 1e6;
-    if (frac < 0) {
-      whole--;
-      frac += 1e6;
-    } else if (frac >= 1e6) {
-      whole++;
-      frac -= 1e6;
-    }
+  out.ensure(NUMBER_ROOM);
+  out.pos = numberAt(out.buf, out.pos, v);
+}
+
+/** Bytes numberAt may write: a sign, 17 significant digits, a point and an exponent fit. */
+export const NUMBER_ROOM = 32;
+
+/**
+ * jsonNumber's text of v at buf[p] (NUMBER_ROOM bytes free there); returns the end. Most numbers
+ * are small integers and epoch times in µs, both written with integer arithmetic only.
+ */
+export function numberAt(buf: Uint8Array, p: number, v: number): number {
+  if ((v | 0) === v) {
+    // -0 too: String(-0) is "0".
+    if (v >= 0) return uintAt(buf, p, v);
+    buf[p] = 45;
+    return uintAt(buf, p + 1, -v);
   }
-  if (v < 0) out.byte(45);
-  out.uint(whole);
+  if (!Number.isFinite(v)) return textAt(buf, p, 'null');
+  const a = v < 0 ? -v : v;
+  if (a <= TWO_53 && Math.floor(a) === a) {
+    if (v < 0) buf[p++] = 45;
+    return uintAt(buf, p, a);
+  }
+  // A whole number k of microseconds (epoch(), times rounded to µs, ms with three decimals):
+  // the shortest text that reads back as k / 1e6 is k's digits with the point, as String() has it.
+  const k = Math.round(a * 1e6);
+  if (!(a < TWO_32 && k / 1e6 === a)) return textAt(buf, p, String(v));
+  let whole = Math.floor(k / 1e6);
+  let frac = k - whole * 1e6;
+  if (frac < 0) {
+    whole--;
+    frac += 1e6;
+  } else if (frac >= 1e6) {
+    whole++;
+    frac -= 1e6;
+  }
+  if (v < 0) buf[p++] = 45;
+  p = uintAt(buf, p, whole);
   if (frac > 0) {
-    out.ensure(7);
-    const buf = out.buf;
-    let p = out.pos;
     buf[p++] = 46;
-    let f = frac;
+    let f = frac | 0;
     let n = 6;
     while (f % 10 === 0) {
-      f /= 10;
+      f = (f / 10) | 0;
       n--;
     }
     for (let i = p + n - 1; i >= p; i--) {
-      const q = Math.floor(f / 10);
-      buf[i] = 48 + (f - q * 10);
+      const q = (f / 10) | 0;
+      buf[i] = 48 + f - q * 10;
       f = q;
     }
-    out.pos = p + n;
+    p += n;
   }
+  return p;
+}
+
+/** A whole number 0 <= n <= 2^53 as String(n) writes it, at buf[p]; returns the end. */
+function uintAt(buf: Uint8Array, p: number, n: number): number {
+  if (n <= 0x7fffffff) {
+    let v = n | 0;
+    const digits = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
+    let i = p + digits;
+    while (v >= 10) {
+      const q = (v / 10) | 0;
+      buf[--i] = 48 + v - q * 10;
+      v = q;
+    }
+    buf[--i] = 48 + v;
+    return p + digits;
+  }
+  let digits = 10;
+  for (let t = 1e10; t <= n; t *= 10) digits++;
+  let i = p + digits;
+  let v = n;
+  while (v >= 10) {
+    const q = Math.floor(v / 10);
+    buf[--i] = 48 + (v - q * 10);
+    v = q;
+  }
+  buf[--i] = 48 + v;
+  return p + digits;
+}
+
+/** ASCII text at buf[p] (room made by the caller); returns the end. */
+export function textAt(buf: Uint8Array, p: number, s: string): number {
+  for (let i = 0; i < s.length; i++) buf[p++] = s.charCodeAt(i);
+  return p;
+}
+
+/** Bytes at buf[p] (room made by the caller); returns the end. */
+export function bytesAt(buf: Uint8Array, p: number, b: Uint8Array): number {
+  const n = b.length;
+  // A copy call costs about what a loop over two dozen bytes does.
+  if (n > 24) {
+    buf.set(b, p);
+    return p + n;
+  }
+  for (let i = 0; i < n; i++) buf[p++] = b[i]!;
+  return p;
+}
+
+/**
+ * Constant ASCII text as little-endian 32-bit words (the last one padded with zeros): pieceAt
+ * writes it four bytes a store, which for the keys of the session JSON was most of its cost.
+ */
+export interface Piece {
+  readonly length: number;
+  readonly words: Int32Array;
+}
+
+export function piece(text: string): Piece {
+  const words = new Int32Array(Math.ceil(text.length / 4));
+  for (let i = 0; i < text.length; i++) words[i >> 2]! |= (text.charCodeAt(i) & 0xff) << ((i & 3) * 8);
+  return { length: text.length, words };
+}
+
+/** PIECE_SLACK bytes past a piece's end may be overwritten by its padding: the caller's room allows for them. */
+export const PIECE_SLACK = 3;
+
+/** The piece at p, through a DataView of the buffer; returns its end. */
+export function pieceAt(dv: DataView, p: number, c: Piece): number {
+  const w = c.words;
+  for (let i = 0; i < w.length; i++) dv.setInt32(p + i * 4, w[i]!, true);
+  return p + c.length;
+}
+
+/** A number or null at buf[p] (NUMBER_ROOM bytes free); returns the end. */
+export function nullableAt(buf: Uint8Array, p: number, v: number | null): number {
+  if (v !== null) return numberAt(buf, p, v);
+  buf[p] = 110;
+  buf[p + 1] = 117;
+  buf[p + 2] = 108;
+  buf[p + 3] = 108;
+  return p + 4;
 }
 
 /** A number or null. */
@@ -67,12 +162,21 @@ export function jsonNullable(out: AsciiBuffer, v: number | null): void {
  * request, so escapes are common.
  */
 export function jsonString(out: AsciiBuffer, s: string): void {
+  out.ensure(s.length * 6 + 2);
+  out.pos = stringAt(out.buf, out.pos, s);
+}
+
+/** jsonString's text at buf[p] (s.length * 6 + 2 bytes free there); returns the end. */
+export function stringAt(buf: Uint8Array, p: number, s: string): number {
+  buf[p] = 34;
+  p = escapedAt(buf, p + 1, s);
+  buf[p] = 34;
+  return p + 1;
+}
+
+/** What jsonString writes between the quotes, at buf[p] (s.length * 6 bytes free there); returns the end. */
+export function escapedAt(buf: Uint8Array, p: number, s: string): number {
   const n = s.length;
-  // At most 6 bytes a code unit (\uxxxx), plus the quotes.
-  out.ensure(n * 6 + 2);
-  const buf = out.buf;
-  let p = out.pos;
-  buf[p++] = 34;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0x20 && c < 0x7f) {
@@ -92,8 +196,7 @@ export function jsonString(out: AsciiBuffer, s: string): void {
     buf[p++] = HEX[(c >> 4) & 15]!;
     buf[p++] = HEX[c & 15]!;
   }
-  buf[p++] = 34;
-  out.pos = p;
+  return p;
 }
 
 /** JSON.stringify's two-character escapes of controls (\b \t \n \f \r), by code; 0: \u00xx. */

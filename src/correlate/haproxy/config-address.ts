@@ -89,8 +89,31 @@ export function parseAddress(text: string): ParsedAddress | null {
   return { family, host, port, portEnd, portOffset };
 }
 
-/** "ip:port" / "[v6]:port" → host and port, for lookups; null when not an endpoint. */
-export function parseEndpoint(endpoint: string): { family: 'ipv4' | 'ipv6'; host: string; port: number } | null {
+export interface Endpoint {
+  readonly family: 'ipv4' | 'ipv6';
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * Endpoints parsed lately (the verdicts of a capture look up the same few server addresses for
+ * every exchange). Bounded: it starts over when full.
+ */
+let endpoints = new Map<string, Endpoint | null>();
+const MAX_ENDPOINTS = 4096;
+
+/** "ip:port" / "[v6]:port" → host and port, for lookups; null when not an endpoint. Shared: read-only. */
+export function parseEndpoint(endpoint: string): Endpoint | null {
+  let e = endpoints.get(endpoint);
+  if (e === undefined) {
+    e = endpointOf(endpoint);
+    if (endpoints.size >= MAX_ENDPOINTS) endpoints = new Map();
+    endpoints.set(endpoint, e);
+  }
+  return e;
+}
+
+function endpointOf(endpoint: string): Endpoint | null {
   const a = parseAddress(endpoint);
   if (a === null || a.port === null || a.port !== a.portEnd || a.host === '') return null;
   if (a.family !== 'ipv4' && a.family !== 'ipv6') return null;

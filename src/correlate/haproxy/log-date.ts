@@ -21,15 +21,19 @@ export function parseLogDate(text: string, utcOffsetMinutes = 0): number | null 
 let cachedSecond = NaN;
 let cachedText = '';
 
-export function formatLogDate(epochMs: number, utcOffsetMinutes = 0): string {
-  const local = epochMs + utcOffsetMinutes * 60_000;
-  const second = Math.floor(local / 1000);
+/** "dd/Mon/yyyy:HH:MM:SS." of a whole epoch second (UTC): the part of a log date before its milliseconds. */
+export function logDateSecondText(second: number): string {
   if (second !== cachedSecond) {
     const t = new Date(second * 1000);
     const p2 = (n: number): string => String(n).padStart(2, '0');
     cachedText = `${p2(t.getUTCDate())}/${MONTHS[t.getUTCMonth()]}/${t.getUTCFullYear()}:${p2(t.getUTCHours())}:${p2(t.getUTCMinutes())}:${p2(t.getUTCSeconds())}.`;
     cachedSecond = second;
   }
+  return cachedText;
+}
+
+export function formatLogDate(epochMs: number, utcOffsetMinutes = 0): string {
+  const local = epochMs + utcOffsetMinutes * 60_000;
   const ms = new Date(local).getUTCMilliseconds();
-  return cachedText + (ms < 10 ? `00${ms}` : ms < 100 ? `0${ms}` : String(ms));
+  return logDateSecondText(Math.floor(local / 1000)) + (ms < 10 ? `00${ms}` : ms < 100 ? `0${ms}` : String(ms));
 }

@@ -18,23 +18,43 @@ const HTX_END_OF_TRAILERS = 1;
 /** HTX size of a response; `bodyBytes` overrides the body length (bytes actually received). */
 export function htxResponseBytes(r: HttpResponse, bodyBytes?: number): number {
   const reason = r.reason;
-  let n = HTX_START_LINE + r.version.length + String(r.status).length + reason.length;
+  let n = HTX_START_LINE + r.version.length + statusLength(r.status) + reason.length;
   n += headerBytes(r.headers) + HTX_END_OF_HEADERS;
   n += bodyBytes ?? r.body.length;
   if (r.body.framing === 'chunked' && r.complete) n += HTX_END_OF_TRAILERS + headerBytes(r.trailers);
   return n;
 }
 
+/** String(status).length, without the string (statuses are three digits). */
+function statusLength(status: number): number {
+  return status >= 100 && status <= 999 && Math.floor(status) === status ? 3 : String(status).length;
+}
+
 function headerBytes(headers: HttpHeaders): number {
   let n = 0;
-  for (const [name, value] of headers) {
-    if (name.toLowerCase() === 'connection' && onlyConnectionFlags(value)) continue;
+  for (let i = 0; i < headers.length; i++) {
+    const [name, value] = headers[i]!;
+    if (isConnection(name) && onlyConnectionFlags(value)) continue;
     n += name.length + value.length;
   }
   return n;
 }
 
+const CONNECTION = 'connection';
+
+/**
+ * name.toLowerCase() === 'connection' without lower-casing every name: only ASCII letters fold
+ * to these (the non-ASCII characters that lower-case to ASCII ones, K and İ, are not among them
+ * or add a character).
+ */
+function isConnection(name: string): boolean {
+  if (name.length !== CONNECTION.length) return false;
+  for (let i = 0; i < CONNECTION.length; i++) if ((name.charCodeAt(i) | 0x20) !== CONNECTION.charCodeAt(i)) return false;
+  return true;
+}
+
 function onlyConnectionFlags(value: string): boolean {
+  if (value === 'keep-alive' || value === 'close') return true;
   return value.split(',').every((t) => /^\s*(close|keep-alive)?\s*$/i.test(t));
 }
 

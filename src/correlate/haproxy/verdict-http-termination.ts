@@ -16,7 +16,7 @@
  */
 import type { Leg, LegDirection } from '../model.js';
 import type { ExchangeView } from './verdict-http-view.js';
-import { REACTION_WINDOW, firstClose, type CloseEvent } from './verdict-leg.js';
+import { REACTION_WINDOW, firstCloseTs } from './verdict-leg.js';
 
 export interface HttpOutcome {
   /** Two characters: cause and state. */
@@ -52,7 +52,7 @@ function stateOf(v: ExchangeView, client: Leg): string {
     const clientDone = v.clientResponse?.complete === true;
     if (sresp.complete && clientDone) return '--';
     if (!sresp.complete) {
-      if (serverClose !== null && (proxyToServer === null || serverClose.ts <= proxyToServer.ts)) return 'SD';
+      if (serverClose !== null && (proxyToServer === null || serverClose <= proxyToServer)) return 'SD';
       if (clientClose !== null) return 'CD';
       if (proxyToServer !== null || proxyToClient !== null) return 'sD';
       return '--';
@@ -62,23 +62,23 @@ function stateOf(v: ExchangeView, client: Leg): string {
     return '--';
   }
   if (v.clientRequest !== null && !v.clientRequest.complete && clientClose !== null) return 'CD';
-  if (serverClose !== null && (proxyToServer === null || serverClose.ts <= proxyToServer.ts)) return 'SH';
+  if (serverClose !== null && (proxyToServer === null || serverClose <= proxyToServer)) return 'SH';
   // CH: the proxy dropped the server because the client left, unless the client left only after
   // the proxy's own answer (a 504 on `timeout server`, then the client's close racing the
   // proxy's close of the server leg).
-  const answeredFirst = v.clientResponse !== null && clientClose !== null && v.clientResponse.firstByteTs <= clientClose.ts;
-  if (clientClose !== null && !answeredFirst && proxyToServer !== null && proxyToServer.ts >= clientClose.ts && proxyToServer.ts - clientClose.ts <= REACTION_WINDOW) return 'CH';
+  const answeredFirst = v.clientResponse !== null && clientClose !== null && v.clientResponse.firstByteTs <= clientClose;
+  if (clientClose !== null && !answeredFirst && proxyToServer !== null && proxyToServer >= clientClose && proxyToServer - clientClose <= REACTION_WINDOW) return 'CH';
   if (proxyToServer !== null || v.clientResponse?.status === 504) return 'sH';
   return '--';
 }
 
-/** A FIN or RST of this direction at or after `since`. */
-function closeAfter(d: LegDirection, since: number): CloseEvent | null {
-  const c = firstClose(d);
+/** When this direction's sender sent a FIN or RST at or after `since`, or null. */
+function closeAfter(d: LegDirection, since: number): number | null {
+  const c = firstCloseTs(d);
   if (c === null) return null;
-  if (c.ts >= since) return c;
+  if (c >= since) return c;
   // The first close came earlier (an earlier exchange's): a later RST may still be this one's.
-  return d.rstTs !== null && d.rstTs >= since ? { ts: d.rstTs, kind: 'rst' } : null;
+  return d.rstTs !== null && d.rstTs >= since ? d.rstTs : null;
 }
 
 /** The status HAProxy logs when the capture shows no response to the client. */

@@ -23,14 +23,17 @@ export interface ExchangeView {
   failedAttempts: Leg[];
 }
 
-/** Views are asked for by the verdicts and by the drops of a session: computed once per session and legs. */
-const cache = new WeakMap<Session, { sl: SessionLegs; views: ExchangeView[] }>();
+/**
+ * Views are asked for by the verdicts and then by the drops of a session: computed once per
+ * session and legs. One session is kept (analyze asks for both in turn): a WeakMap entry per
+ * session cost more than the views.
+ */
+let last: { session: Session; sl: SessionLegs; views: ExchangeView[] } | null = null;
 
 export function exchangeViews(session: Session, sl: SessionLegs): ExchangeView[] {
-  const known = cache.get(session);
-  if (known !== undefined && known.sl.client === sl.client && sameServers(known.sl, sl)) return known.views;
+  if (last !== null && last.session === session && last.sl.client === sl.client && sameServers(last.sl, sl)) return last.views;
   const views = computeViews(session, sl);
-  cache.set(session, { sl, views });
+  last = { session, sl, views };
   return views;
 }
 
@@ -40,43 +43,65 @@ function sameServers(a: SessionLegs, b: SessionLegs): boolean {
   return true;
 }
 
-/** A leg's requests by first-byte time (the first one with that time). */
+/** Requests a leg may have before requestAt indexes them instead of scanning. */
+const SCAN_MAX = 16;
+
+/** A long leg's requests by first-byte time (the first one with that time). */
 const byStart = new WeakMap<Leg, Map<number, HttpRequest>>();
 
+/** The leg's first request whose first byte came at `ts`. */
 function requestAt(leg: Leg, ts: number): HttpRequest | undefined {
+  const reqs = leg.http?.requests;
+  if (reqs === undefined) return undefined;
+  if (reqs.length <= SCAN_MAX) {
+    for (let i = 0; i < reqs.length; i++) if (reqs[i]!.firstByteTs === ts) return reqs[i];
+    return undefined;
+  }
   let m = byStart.get(leg);
   if (m === undefined) {
     m = new Map();
-    for (const r of leg.http?.requests ?? []) if (!m.has(r.firstByteTs)) m.set(r.firstByteTs, r);
+    for (const r of reqs) if (!m.has(r.firstByteTs)) m.set(r.firstByteTs, r);
     byStart.set(leg, m);
   }
   return m.get(ts);
 }
 
+/** No failed attempts (most exchanges): one shared, frozen list. */
+const NO_LEGS = Object.freeze([]) as unknown as Leg[];
+
 function computeViews(session: Session, sl: SessionLegs): ExchangeView[] {
   const requests = sl.client.http?.requests ?? [];
-  return session.exchanges.map((exchange, i) => {
+  const exchanges = session.exchanges;
+  const views: ExchangeView[] = new Array<ExchangeView>(exchanges.length);
+  for (let i = 0; i < exchanges.length; i++) {
+    const exchange = exchanges[i]!;
     const clientRequest = requestAt(sl.client, exchange.requestStart) ?? requests[i] ?? null;
     const clientResponse = clientRequest === null ? null : responseTo(sl.client, clientRequest);
-    const next = session.exchanges[i + 1]?.requestStart ?? null;
+    const next = exchanges[i + 1]?.requestStart ?? null;
     const windowStart = clientRequest?.firstByteTs ?? exchange.requestStart;
     const windowEnd = clientResponse?.lastByteTs ?? next ?? sl.client.end;
 
     let server: Leg | null = null;
     let serverRef: number | null = null;
-    const ref = exchange.serverLeg === null ? undefined : sl.servers.find((s) => s.ref === exchange.serverLeg);
-    if (ref !== undefined && ref.leg.synAckTs !== null) {
-      server = ref.leg;
-      serverRef = ref.ref;
+    let failedAttempts = NO_LEGS;
+    for (const s of sl.servers) {
+      const l = s.leg;
+      if (server === null && s.ref === exchange.serverLeg && l.synAckTs !== null) {
+        server = l;
+        serverRef = s.ref;
+      }
+      if (l.synAckTs === null && (l.synTs ?? l.start) >= windowStart && (l.synTs ?? l.start) <= windowEnd) {
+        if (failedAttempts === NO_LEGS) failedAttempts = [];
+        failedAttempts.push(l);
+      }
     }
     const serverRequest = server === null ? null : findServerRequest(server, exchange, clientRequest);
     const serverResponse = server === null || serverRequest === null ? null : responseTo(server, serverRequest);
-    const failedAttempts = sl.servers.map((s) => s.leg).filter((l) => l.synAckTs === null
-      && (l.synTs ?? l.start) >= windowStart && (l.synTs ?? l.start) <= windowEnd);
     const newConnection = server !== null && server.synTs !== null && server.synTs >= windowStart
       && (serverRequest === null || serverRequest.index === 0);
-    return { exchange, clientRequest, clientResponse, server, serverRef, serverRequest, serverResponse, newConnection, failedAttempts };
-  });
+    views[i] = { exchange, clientRequest, clientResponse, server, serverRef, serverRequest, serverResponse, newConnection, failedAttempts };
+  }
+  return views;
 }
 
 function findServerRequest(leg: Leg, ex: Exchange, clientRequest: HttpRequest | null): HttpRequest | null {

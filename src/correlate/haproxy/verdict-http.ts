@@ -23,11 +23,11 @@ import type { ExchangeVerdict, Leg, Session } from '../model.js';
 import type { HaproxyConfig } from './config-types.js';
 import { cookieFlags } from './verdict-cookie.js';
 import { DEFAULT_ERROR_BYTES, htxResponseBytes } from './verdict-bytes.js';
-import { logDateMs, msElapsed } from './verdict-clock.js';
+import { logDateMs, msElapsed, msOrUnset } from './verdict-clock.js';
 import { exchangeViews, type ExchangeView } from './verdict-http-view.js';
 import { httpOutcome } from './verdict-http-termination.js';
-import { ackedOffset, earliest, firstClose, latest, reactionTo } from './verdict-leg.js';
-import { httpLine, logClient } from './verdict-log.js';
+import { REACTION_WINDOW, ackedOffset, firstClose, latest, reactionOf } from './verdict-leg.js';
+import { HttpVerdict, logClient } from './verdict-log.js';
 import { resolveNames, type VerdictNames } from './verdict-names.js';
 import { sessionLegs } from './verdict-session.js';
 import { headerValue } from '../../app/http/headers.js';
@@ -35,36 +35,33 @@ import { headerValue } from '../../app/http/headers.js';
 export function inferHttpVerdicts(session: Session, legs: ReadonlyMap<string, Leg>, cfg?: HaproxyConfig): ExchangeVerdict[] {
   const sl = sessionLegs(session, legs);
   const client = sl.client;
+  const from = logClient(client);
   const out: ExchangeVerdict[] = [];
   let previousEnd: number | null = null;
   for (const v of exchangeViews(session, sl)) {
     const names = namesOf(session, v, cfg);
     const t = timeline(v, client, previousEnd, cfg !== undefined && !canQueue(names));
     previousEnd = t.close;
-    const ms = (x: number | null): number => (x === null ? -1 : msElapsed(t.accept, x));
-    const idle = ms(t.firstRead);
-    const request = ms(t.requestRead);
-    const queue = ms(t.queue);
-    const connect = ms(t.connect);
-    const data = ms(t.data);
+    const accept = t.accept;
+    const idle = msOrUnset(accept, t.firstRead);
+    const request = msOrUnset(accept, t.requestRead);
+    const queue = msOrUnset(accept, t.queue);
+    const connect = msOrUnset(accept, t.connect);
+    const data = msOrUnset(accept, t.data);
     const timers = {
       TR: request >= 0 ? request - idle : -1,
       Tw: queue >= 0 && request >= 0 ? queue - request : -1,
       Tc: connect >= 0 ? connect - queue : -1,
       Tr: data >= 0 && connect >= 0 ? data - connect : -1,
-      Ta: ms(t.close) - idle,
+      Ta: msElapsed(accept, t.close) - idle,
     };
     const outcome = httpOutcome(v, client);
     const termination = outcome.state + cookieFlags(names.backendSection, names.serverEntry, v.clientRequest, v.serverResponse, v.clientResponse);
     const bytesRead = bytesReadOf(v, outcome.status);
     const req = v.clientRequest;
-    // HAProxy logs <BADREQ> when nothing parsed as a request (its 400/408 to garbage or silence).
-    const requestLine = req !== null ? `${req.method} ${req.target} ${req.version}` : v.exchange.method === '' ? '<BADREQ>' : `${v.exchange.method} ${v.exchange.target}`;
-    const logLine = httpLine({
-      ...logClient(client), date: logDateMs(t.accept, idle), names, bytesRead, termination,
-      retries: Math.max(0, v.failedAttempts.length - (v.server === null ? 1 : 0)),
-    }, timers, outcome.status, requestLine, capturedHeaders(names, v));
-    out.push({ termination, status: outcome.status, timers, bytesRead, logLine });
+    const retries = Math.max(0, v.failedAttempts.length - (v.server === null ? 1 : 0));
+    out.push(new HttpVerdict(from, logDateMs(accept, idle), names, termination, outcome.status, timers, bytesRead, retries,
+      req?.method ?? v.exchange.method, req?.target ?? v.exchange.target, req?.version ?? null, capturedHeaders(names, v)));
   }
   return out;
 }
@@ -114,11 +111,10 @@ function timeline(v: ExchangeView, client: Leg, previousEnd: number | null, noQu
   const firstAttempt = v.newConnection ? v.server!.synTs : v.failedAttempts[0]?.synTs ?? null;
   const sentOnServer = v.serverRequest?.firstByteTs ?? null;
   const localAnswer = v.server === null ? v.clientResponse?.firstByteTs ?? null : null;
-  const reactions = [firstAttempt, sentOnServer, localAnswer];
 
   const headersAt = creq !== null && creq.headersCompleteTs >= 0 ? creq.headersCompleteTs : null;
   const queue = firstAttempt ?? sentOnServer;
-  let requestRead = headersAt === null ? null : reactionTo(headersAt, reactions);
+  let requestRead = headersAt === null ? null : reactionOf(headersAt, REACTION_WINDOW, firstAttempt, sentOnServer, localAnswer);
   if (noQueue && headersAt !== null && requestRead === headersAt && queue !== null && queue > headersAt && queue - headersAt <= LATE_READ_MAX_SECONDS) {
     requestRead = queue;
   }
@@ -126,10 +122,10 @@ function timeline(v: ExchangeView, client: Leg, previousEnd: number | null, noQu
 
   let connect: number | null = null;
   if (v.server !== null && v.server.synAckTs !== null) {
-    connect = v.newConnection ? reactionTo(v.server.synAckTs, [v.server.dirs[0].firstDataTs]) : queue;
+    connect = v.newConnection ? reactionOf(v.server.synAckTs, REACTION_WINDOW, v.server.dirs[0].firstDataTs) : queue;
   }
   const sresp = v.serverResponse;
-  const data = sresp !== null && sresp.headersCompleteTs >= 0 ? reactionTo(sresp.headersCompleteTs, [v.clientResponse?.firstByteTs], RELAY_WINDOW) : null;
+  const data = sresp !== null && sresp.headersCompleteTs >= 0 ? reactionOf(sresp.headersCompleteTs, RELAY_WINDOW, v.clientResponse?.firstByteTs) : null;
 
   let close: number;
   const cresp = v.clientResponse;
@@ -138,7 +134,8 @@ function timeline(v: ExchangeView, client: Leg, previousEnd: number | null, noQu
   } else {
     const toServer = v.server === null ? null : firstCloseSince(v.server, 0, start);
     const toClient = firstCloseSince(client, 1, start);
-    close = latest(cresp?.lastByteTs, earliest(toServer, toClient)) ?? client.end;
+    const closed = toServer === null ? toClient : toClient === null || toServer <= toClient ? toServer : toClient;
+    close = latest(cresp?.lastByteTs, closed) ?? client.end;
   }
   return { accept, firstRead, requestRead, queue, connect, data, close };
 }

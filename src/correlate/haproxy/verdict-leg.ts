@@ -19,6 +19,14 @@ export function firstClose(d: LegDirection): CloseEvent | null {
   return { ts: d.rstTs, kind: 'rst' };
 }
 
+/** firstClose(d)?.ts ?? null, without the event. */
+export function firstCloseTs(d: LegDirection): number | null {
+  const fin = d.finTs;
+  const rst = d.rstTs;
+  if (rst === null) return fin;
+  return fin !== null && fin <= rst ? fin : rst;
+}
+
 /** How far the receiver acknowledged this direction (stream offset, the FIN's sequence excluded). */
 export function ackedOffset(d: LegDirection): number {
   const last = d.acks.length >= 2 ? d.acks[d.acks.length - 2]! : 0;
@@ -74,13 +82,19 @@ export function refused(leg: Leg): boolean {
 /** The earliest of these times (nulls ignored), or null. */
 export function earliest(...ts: (number | null | undefined)[]): number | null {
   let best: number | null = null;
-  for (const t of ts) if (t !== null && t !== undefined && (best === null || t < best)) best = t;
+  for (let i = 0; i < ts.length; i++) {
+    const t = ts[i];
+    if (t !== null && t !== undefined && (best === null || t < best)) best = t;
+  }
   return best;
 }
 
 export function latest(...ts: (number | null | undefined)[]): number | null {
   let best: number | null = null;
-  for (const t of ts) if (t !== null && t !== undefined && (best === null || t > best)) best = t;
+  for (let i = 0; i < ts.length; i++) {
+    const t = ts[i];
+    if (t !== null && t !== undefined && (best === null || t > best)) best = t;
+  }
   return best;
 }
 
@@ -92,10 +106,19 @@ export function latest(...ts: (number | null | undefined)[]): number | null {
 export const REACTION_WINDOW = 0.005;
 
 export function reactionTo(arrival: number, reactions: (number | null | undefined)[], window = REACTION_WINDOW): number {
-  let best: number | null = null;
-  for (const r of reactions) {
-    if (r === null || r === undefined || r < arrival || r - arrival > window) continue;
-    if (best === null || r < best) best = r;
-  }
-  return best ?? arrival;
+  let best = Infinity;
+  for (let i = 0; i < reactions.length; i++) best = earlierReaction(arrival, window, best, reactions[i]);
+  return best === Infinity ? arrival : best;
+}
+
+/** reactionTo(arrival, [a, b, c], window) without the list (asked a few times per exchange). */
+export function reactionOf(arrival: number, window: number, a: number | null | undefined, b: number | null = null, c: number | null = null): number {
+  const best = earlierReaction(arrival, window, earlierReaction(arrival, window, earlierReaction(arrival, window, Infinity, a), b), c);
+  return best === Infinity ? arrival : best;
+}
+
+/** The earlier of `best` (Infinity: none yet) and r, when r is a reaction within the window. */
+function earlierReaction(arrival: number, window: number, best: number, r: number | null | undefined): number {
+  if (r === null || r === undefined || r < arrival || r - arrival > window) return best;
+  return r < best ? r : best;
 }

@@ -5,7 +5,7 @@
  */
 import { formatHttpLog, formatTcpLog } from './log-line.js';
 import type { HttpLogFields, TcpLogFields } from './log-line-types.js';
-import type { Leg } from '../model.js';
+import type { ExchangeVerdict, Leg } from '../model.js';
 import type { VerdictNames } from './verdict-names.js';
 
 /** %ci:%cp: the client leg's source, or the address a PROXY header in front of it named (accept-proxy). */
@@ -49,6 +49,82 @@ export function httpLine(
     actconn: 1, feconn: 1, beconn: 0, srvConn: 0, retries: b.retries, redispatched: false, srvQueue: 0, backendQueue: 0,
   });
 }
+
+/**
+ * An http exchange's verdict whose log line is built only when read. `analyze` writes most lines
+ * straight into its output from these fields (report/http-log-json.ts); building each one as a
+ * string first was a quarter GB of short-lived pieces on a large capture. The line is the one
+ * httpLine writes for them: a lone stream's counters, no cookies captured, no syslog prefix.
+ */
+export class HttpVerdict implements ExchangeVerdict {
+  termination: string;
+  status: number;
+  timers: HttpLogFields['timers'];
+  bytesRead: number;
+  readonly clientAddress: string;
+  readonly clientPort: number;
+  /** Epoch ms of the bracketed date. */
+  readonly date: number;
+  readonly frontend: string;
+  readonly backend: string;
+  readonly server: string;
+  readonly retries: number;
+  /** The request line's parts as the request had them (version null: none parsed); see requestLine. */
+  readonly method: string;
+  readonly target: string;
+  readonly version: string | null;
+  readonly requestHeaders: string[] | null;
+  private text: string | null = null;
+
+  constructor(
+    client: { clientAddress: string; clientPort: number }, date: number, names: VerdictNames, termination: string, status: number,
+    timers: HttpLogFields['timers'], bytesRead: number, retries: number, method: string, target: string, version: string | null,
+    requestHeaders: string[] | null,
+  ) {
+    this.termination = termination;
+    this.status = status;
+    this.timers = timers;
+    this.bytesRead = bytesRead;
+    this.clientAddress = client.clientAddress;
+    this.clientPort = client.clientPort;
+    this.date = date;
+    this.frontend = names.frontend;
+    this.backend = names.backend;
+    this.server = names.server;
+    this.retries = retries;
+    this.method = method;
+    this.target = target;
+    this.version = version;
+    this.requestHeaders = requestHeaders;
+  }
+
+  /**
+   * The request line before encodeLogText: "method target version" when a request parsed, HAProxy's
+   * <BADREQ> when nothing did (its 400/408 to garbage or silence), else "method target".
+   */
+  get requestLine(): string {
+    if (this.version !== null) return `${this.method} ${this.target} ${this.version}`;
+    return this.method === '' ? BADREQ : `${this.method} ${this.target}`;
+  }
+
+  get logLine(): string {
+    if (this.text === null) {
+      this.text = httpLine({
+        clientAddress: this.clientAddress, clientPort: this.clientPort, date: this.date,
+        names: { frontend: this.frontend, backend: this.backend, server: this.server, frontendSection: null, backendSection: null, serverEntry: null },
+        bytesRead: this.bytesRead, termination: this.termination, retries: this.retries,
+      }, this.timers, this.status, this.requestLine, this.requestHeaders);
+    }
+    return this.text;
+  }
+
+  /** Own enumerable fields as a plain verdict has them (JSON.stringify, spreads, deep equality in tests). */
+  toJSON(): ExchangeVerdict {
+    return { termination: this.termination, status: this.status, timers: this.timers, bytesRead: this.bytesRead, logLine: this.logLine };
+  }
+}
+
+export const BADREQ = '<BADREQ>';
 
 /** HAProxy writes '"', '#', control and non-ASCII bytes of the request line as #XX. */
 export function encodeLogText(s: string): string {

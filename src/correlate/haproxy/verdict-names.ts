@@ -4,7 +4,7 @@
  * request (default_backend otherwise), checked against the server address the capture shows;
  * without one: the addresses themselves.
  */
-import type { HttpRequest } from '../../app/http/index.js';
+import { headText, type HttpRequest } from '../../app/http/index.js';
 import { proxyByName, proxyFor, serversByAddress } from './config-lookup.js';
 import { parseEndpoint } from './config-address.js';
 import type { HaproxyConfig, ProxySection, Server } from './config-types.js';
@@ -62,9 +62,43 @@ export function resolveNames(q: NameQuery): VerdictNames {
   };
 }
 
+/**
+ * The backends the rules picked, by frontend and request header block (compact requests share
+ * one interned block per distinct head: under load a few, asked for every exchange). The rules
+ * read only the method, target and headers, which the block holds. Bounded: starts over when full.
+ */
+let choices = new WeakMap<ProxySection, Map<string, { method: string; target: string; backend: ProxySection | null }>>();
+let choiceCount = 0;
+const withoutRequest = new WeakMap<ProxySection, { backend: ProxySection | null }>();
+const MAX_CHOICES = 4096;
+
 /** The backend the frontend's rules pick; null when a rule cannot be evaluated from the capture. */
 function chooseBackend(cfg: HaproxyConfig, fe: ProxySection, req: HttpRequest | null): ProxySection | null {
   if (fe.kind !== 'frontend') return fe;
+  if (req === null) {
+    // Without a request (tcp verdicts, drops): one answer per frontend.
+    let known = withoutRequest.get(fe);
+    if (known === undefined) withoutRequest.set(fe, (known = { backend: pickBackend(cfg, fe, null) }));
+    return known.backend;
+  }
+  const head = fe.useBackends.length === 0 ? undefined : headText(req);
+  if (head === undefined) return pickBackend(cfg, fe, req);
+  let known = choices.get(fe);
+  if (known === undefined) choices.set(fe, (known = new Map()));
+  const c = known.get(head);
+  if (c !== undefined && c.method === req.method && c.target === req.target) return c.backend;
+  const backend = pickBackend(cfg, fe, req);
+  if (choiceCount >= MAX_CHOICES) {
+    choices = new WeakMap();
+    choiceCount = 0;
+    choices.set(fe, (known = new Map()));
+  }
+  known.set(head, { method: req.method, target: req.target, backend });
+  choiceCount++;
+  return backend;
+}
+
+function pickBackend(cfg: HaproxyConfig, fe: ProxySection, req: HttpRequest | null): ProxySection | null {
   for (const rule of fe.useBackends) {
     let v = rule.condition === null ? true : evaluateCondition(rule.condition, fe.acls, req);
     if (v === null) return null;
