@@ -64,26 +64,30 @@ interface CReq {
   resp: HttpResponse | null;
   /** resp when it is final (not interim), else null. */
   final: HttpResponse | null;
+  /** The final response's status and first byte time (-1 and NaN without one): read in every window. */
+  status: number;
+  finalTs: number;
   ready: number;
   upper: number;
+  /** synTime(leg): the second key of the order client requests are taken in. */
+  syn: number;
   /** The leg's end: how late a competing server request may come for the pair to be ambiguous. */
   legEnd: number;
   /** Lower-case addresses the forwarding headers may name: the peer, and a PROXY header's source. */
   addresses: string[];
-  /** `addresses` joined: the memo key of forwarding verdicts. */
-  addressKey: string;
   endpoints: string[];
   /** The request's header block text (compact messages), for memoised comparisons. */
   head: string | undefined;
-  /** requestKey(req). */
+  /** requestKey(req), and req.method. */
   key: string;
-  /** This call's id of (head, addresses) for the header facts memo; -1 without a head text. */
-  profile: number;
+  method: string;
+  /** Header facts memo of (head, addresses); null without a head text. */
+  profile: Profile | null;
   /** Content-Encoding of the final response, read on first need (`encKnown`). */
   enc: string | undefined;
   encKnown: boolean;
   match: SReq | null;
-  /** The matched candidate's slot while its pass runs; its FIT_* flags after. */
+  /** The matched candidate's slot while its pass runs; its FIT_* bits after. */
   slot: number;
   fit: number;
   /** This pass's candidate list (-1: none). */
@@ -95,13 +99,18 @@ interface SReq {
   req: HttpRequest;
   resp: HttpResponse | null;
   final: HttpResponse | null;
+  status: number;
+  finalTs: number;
   t: number;
   /** The leg's SYN when this is its first request (the connection was opened for it), else Infinity. */
   firstSyn: number;
   /** The source a PROXY header of the server leg names (command PROXY), else null. */
   ppSource: string | null;
   head: string | undefined;
-  /** This call's id of the head text (-1: none). */
+  /** requestKey(req), and req.method. */
+  key: string;
+  method: string;
+  /** The head text's id in the header facts memo (-1: no head text). */
   headId: number;
   enc: string | undefined;
   encKnown: boolean;
@@ -112,7 +121,7 @@ interface SReq {
   visit: number;
 }
 
-/** What a pairing rests on, as bits (a candidate's and then its client request's). */
+/** What a pairing rests on, as bits (a candidate's, then its client request's). */
 const FIT_FWD = 1;
 const FIT_PP = 2;
 const FIT_RESP = 4;
@@ -122,51 +131,23 @@ const FIT_RELAXED = 32;
 
 /** `taken`: server requests already paired (by an earlier window of the streaming engine): not offered again. */
 export function pairHttp(clientLegs: readonly Leg[], serverLegs: readonly Leg[], pool: AttemptPool, taken?: ReadonlySet<HttpRequest>): HttpPairing[] {
-  const ids = new FactIds();
+  startFactCall();
   const creqs: CReq[] = [];
-  for (const leg of clientLegs) {
-    const ppSource = leg.proxyProtocol?.source ?? null;
-    const endpoints = ppSource !== null ? [leg.client, ppSource] : [leg.client];
-    const addresses = endpoints.map((e) => splitEndpoint(e).address.toLowerCase());
-    const addressKey = addresses.join(',');
-    for (const req of leg.http?.requests ?? []) {
-      const resp = responseTo(leg, req);
-      const final = resp !== null && !resp.interim ? resp : null;
-      const head = headText(req);
-      creqs.push({
-        leg, req, resp, final, ready: requestReady(req), legEnd: leg.end, addresses, addressKey, endpoints, head,
-        key: requestKey(req), profile: head !== undefined ? ids.profile(head, addressKey) : -1, enc: undefined, encKnown: false,
-        match: null, slot: -1, fit: 0, rank: -1,
-        upper: final !== null ? final.firstByteTs + SKEW : leg.end + QUEUE_SLACK,
-      });
-    }
-  }
-  creqs.sort((a, b) => a.ready - b.ready || synTime(a.leg) - synTime(b.leg) || a.req.index - b.req.index);
+  for (const leg of clientLegs) clientRequests(leg, creqs);
+  creqs.sort((a, b) => a.ready - b.ready || a.syn - b.syn || a.req.index - b.req.index);
 
   const sreqs: SReq[] = [];
-  for (const leg of serverLegs) {
-    const pp = leg.proxyProtocol;
-    const ppSource = pp !== null && pp.command === 'PROXY' && pp.source !== null ? pp.source : null;
-    for (const req of leg.http?.requests ?? []) {
-      if (taken !== undefined && taken.has(req)) continue;
-      const resp = responseTo(leg, req);
-      const head = headText(req);
-      sreqs.push({
-        leg, req, resp, final: resp !== null && !resp.interim ? resp : null, t: req.firstByteTs,
-        firstSyn: req.index === 0 && leg.synTs !== null ? leg.synTs : Infinity, ppSource, head,
-        headId: head !== undefined ? ids.head(head) : -1, enc: undefined, encKnown: false, idx: 0, owner: null, visit: 0,
-      });
-    }
-  }
+  for (const leg of serverLegs) serverRequests(leg, taken, sreqs);
   sreqs.sort((a, b) => a.t - b.t);
   for (let i = 0; i < sreqs.length; i++) sreqs[i]!.idx = i;
-  const byKey = groupSorted(sreqs, (s) => requestKey(s.req));
-  const byMethod = groupSorted(sreqs, (s) => s.req.method);
+  const byKey = groupSorted(sreqs, (s) => s.key);
+  // Pass 2 only for what pass 1 left over: often nothing.
+  let byMethod: Map<string, SReq[]> | null = null;
 
-  const memo = new Map<number, HeaderFacts>();
-  const pass = new Pass(creqs, sreqs, memo, ids.heads.size);
+  const pass = new Pass(creqs, sreqs);
   pass.run((c) => byKey.get(c.key), false);
-  pass.run((c) => byMethod.get(c.req.method), true);
+  pass.run((c) => (byMethod ??= groupSorted(sreqs, (s) => s.method)).get(c.method), true);
+  trimScratch();
 
   const out: HttpPairing[] = [];
   for (const c of creqs) {
@@ -197,29 +178,40 @@ export function pairHttp(clientLegs: readonly Leg[], serverLegs: readonly Leg[],
   return out;
 }
 
-/**
- * Small integer ids, for one pairHttp call, of the header block texts and of the (block, client
- * addresses) profiles of client requests: the header facts of a pair are then one numeric lookup.
- */
-class FactIds {
-  readonly heads = new Map<string, number>();
-  private readonly addressKeys = new Map<string, number>();
-  private readonly profiles = new Map<number, number>();
-
-  head(text: string): number {
-    let id = this.heads.get(text);
-    if (id === undefined) this.heads.set(text, (id = this.heads.size));
-    return id;
+/** Appends the requests of a client leg to `out`. */
+function clientRequests(leg: Leg, out: CReq[]): void {
+  const ppSource = leg.proxyProtocol?.source ?? null;
+  const endpoints = ppSource !== null ? [leg.client, ppSource] : [leg.client];
+  const addresses = endpoints.map((e) => splitEndpoint(e).address.toLowerCase());
+  // With the head text, what the header facts depend on.
+  const addressKey = addresses.join(',');
+  for (const req of leg.http?.requests ?? []) {
+    const resp = responseTo(leg, req);
+    const final = resp !== null && !resp.interim ? resp : null;
+    const head = headText(req);
+    out.push({
+      leg, req, resp, final, status: final?.status ?? -1, finalTs: final?.firstByteTs ?? NaN, ready: requestReady(req), syn: synTime(leg), legEnd: leg.end, addresses, endpoints,
+      head, key: requestKey(req), method: req.method, profile: head !== undefined ? profileOf(head, addressKey) : null, enc: undefined, encKnown: false,
+      match: null, slot: -1, fit: 0, rank: -1,
+      upper: final !== null ? final.firstByteTs + SKEW : leg.end + QUEUE_SLACK,
+    });
   }
+}
 
-  profile(text: string, addressKey: string): number {
-    let a = this.addressKeys.get(addressKey);
-    if (a === undefined) this.addressKeys.set(addressKey, (a = this.addressKeys.size));
-    // Exact as a double: both ids stay far below 2^26.
-    const k = this.head(text) * 0x4000000 + a;
-    let id = this.profiles.get(k);
-    if (id === undefined) this.profiles.set(k, (id = this.profiles.size));
-    return id;
+/** Appends the requests of a server leg not taken yet to `out`. */
+function serverRequests(leg: Leg, taken: ReadonlySet<HttpRequest> | undefined, out: SReq[]): void {
+  const pp = leg.proxyProtocol;
+  const ppSource = pp !== null && pp.command === 'PROXY' && pp.source !== null ? pp.source : null;
+  for (const req of leg.http?.requests ?? []) {
+    if (taken !== undefined && taken.has(req)) continue;
+    const resp = responseTo(leg, req);
+    const final = resp !== null && !resp.interim ? resp : null;
+    const head = headText(req);
+    out.push({
+      leg, req, resp, final, status: final?.status ?? -1, finalTs: final?.firstByteTs ?? NaN, t: req.firstByteTs,
+      firstSyn: req.index === 0 && leg.synTs !== null ? leg.synTs : Infinity, ppSource, head, key: requestKey(req), method: req.method,
+      headId: head !== undefined ? headIdOf(head) : -1, enc: undefined, encKnown: false, idx: 0, owner: null, visit: 0,
+    });
   }
 }
 
@@ -268,17 +260,13 @@ function trimScratch(): void {
 class Pass {
   private readonly creqs: readonly CReq[];
   private readonly sreqs: readonly SReq[];
-  private readonly memo: Map<number, HeaderFacts>;
-  private readonly heads: number;
   private relaxed = false;
   /** Lists of this pass. */
   private lists = 0;
 
-  constructor(creqs: readonly CReq[], sreqs: readonly SReq[], memo: Map<number, HeaderFacts>, heads: number) {
+  constructor(creqs: readonly CReq[], sreqs: readonly SReq[]) {
     this.creqs = creqs;
     this.sreqs = sreqs;
-    this.memo = memo;
-    this.heads = heads;
   }
 
   /**
@@ -322,7 +310,6 @@ class Pass {
       const c = creqs[listC[r]!]!;
       if (c.match !== null) c.fit = slotFit[c.slot]! | extra;
     }
-    trimScratch();
   }
 
   /**
@@ -332,16 +319,15 @@ class Pass {
   private scan(c: CReq, list: readonly SReq[], r: number): boolean {
     const base = r * MAX_COMPATIBLE;
     let len = 0;
-    const cf = c.final;
+    const answered = c.final !== null;
     const ready = c.ready;
     const lowest = ready - SKEW;
     for (let i = lowerBound(list, lowest), n = 0; i < list.length && n < SCAN_LIMIT; i++, n++) {
       const s = list[i]!;
       if (s.t > c.upper) break;
       if (s.owner !== null) continue;
-      // The cheapest exclusions of scoreOf, inline: different answers, or the client's came first.
-      const sf = s.final;
-      if (cf !== null && sf !== null && (cf.status !== sf.status || cf.firstByteTs < sf.firstByteTs - SKEW)) continue;
+      // The cheapest exclusions, inline: different answers, or the client's came first.
+      if (answered && s.final !== null && (c.status !== s.status || c.finalTs < s.finalTs - SKEW)) continue;
       const fit = this.scoreOf(c, s);
       if (fit < 0) continue;
       const score = fitScore;
@@ -465,11 +451,18 @@ class Pass {
       if (cur < 0) continue;
       const tier = slotTier[cur]!;
       for (let k = base; k < base + len; k++) {
+        if (k === cur || slotTier[k] !== tier) continue;
         const ks = sreqs[slotS[k]!]!;
         const other = ks.owner;
-        if (k === cur || slotTier[k] !== tier || other === null || other === c || other.rank < 0) continue;
-        const cur2 = slotOf(other.rank, ks.idx);
-        const alt2 = slotOf(other.rank, s.idx);
+        if (other === null || other === c || other.rank < 0) continue;
+        // Their candidates for what each has now (the first such, as a search from the top finds).
+        let cur2 = -1;
+        let alt2 = -1;
+        for (let x = other.rank * MAX_COMPATIBLE, end = x + listLen[other.rank]!; x < end; x++) {
+          const xs = slotS[x]!;
+          if (cur2 < 0 && xs === ks.idx) cur2 = x;
+          else if (alt2 < 0 && xs === s.idx) alt2 = x;
+        }
         if (cur2 < 0 || alt2 < 0 || slotTier[cur2] !== tier || slotTier[alt2] !== tier) continue;
         // Fewer impossibilities first (forwarded before it came, relayed before it came back),
         // then more even delays.
@@ -487,17 +480,20 @@ class Pass {
     }
   }
 
-  /** Compatibility of a client request with a server request: its FIT_* bits (its score in `fitScore`), -1 when excluded. */
+  /**
+   * Compatibility of a client request with a server request of its window (scan: sent within
+   * [ready - SKEW, upper], answers of one status in order): its FIT_* bits (its score in
+   * `fitScore`), -1 when excluded.
+   */
   private scoreOf(c: CReq, s: SReq): number {
     // Cheapest tests first: this runs for every request in every window.
-    if (s.req.method !== c.req.method || s.t < c.ready - SKEW || s.t > c.upper) return -1;
+    if (s.method !== c.method) return -1;
     // A connection's first request is the one the proxy opened it for: ready before its SYN.
     if (s.firstSyn < c.ready - SKEW) return -1;
     let respMatch = false;
     const cr = c.final;
     const sr = s.final;
     if (cr !== null && sr !== null) {
-      if (cr.status !== sr.status || cr.firstByteTs < sr.firstByteTs - SKEW) return -1;
       const rb = compareBodies(sr, cr);
       // Another body is another response, unless the proxy compressed it.
       if (rb === 'changed' && encodingOf(s, sr) === encodingOf(c, cr)) return -1;
@@ -510,7 +506,7 @@ class Pass {
       if (!c.endpoints.includes(s.ppSource)) return -1;
       ppNamed = true;
     }
-    const hf = this.headerFacts(c, s);
+    const hf = headerFacts(c, s);
     const fwd = hf.fwd;
     if (fwd === 'no') return -1;
     if (this.relaxed) {
@@ -522,18 +518,6 @@ class Pass {
     fitScore = (hf.total > 0 ? hf.common / hf.total : 1) + (fwd === 'yes' ? 1 : 0) + (ppNamed ? 2 : 0)
       + (respMatch ? 0.5 : 0) + (bodyMatch ? 0.5 : 0);
     return (fwd === 'yes' ? FIT_FWD : 0) | (ppNamed ? FIT_PP : 0) | (respMatch ? FIT_RESP : 0) | (bodyMatch ? FIT_BODY : 0);
-  }
-
-  /** headerFacts, memoised for this call by (client profile, server head). */
-  private headerFacts(c: CReq, s: SReq): HeaderFacts {
-    if (c.profile < 0 || s.headId < 0) return headerFacts(c, s);
-    const k = c.profile * this.heads + s.headId;
-    let f = this.memo.get(k);
-    if (f === undefined) {
-      const g = headerFacts(c, s);
-      this.memo.set(k, (f = { common: g.common, total: g.total, fwd: g.fwd }));
-    }
-    return f;
   }
 }
 
@@ -605,26 +589,20 @@ function heapPop(size: number): number {
  * it (SKEW), so of two ways to pair the one with less of it is the likelier.
  */
 function backwards(c: CReq, s: SReq): number {
-  const cr = c.final;
-  const sr = s.final;
-  const relay = cr !== null && sr !== null ? cr.firstByteTs - sr.firstByteTs : 0;
+  const relay = c.final !== null && s.final !== null ? c.finalTs - s.finalTs : 0;
   return Math.max(0, c.ready - s.t) + Math.max(0, -relay);
 }
 
 /** Squared forward and relay delays of a pair (seconds²). */
 function spread(c: CReq, s: SReq): number {
   const forward = s.t - c.ready;
-  const cr = c.final;
-  const sr = s.final;
-  const relay = cr !== null && sr !== null ? cr.firstByteTs - sr.firstByteTs : 0;
+  const relay = c.final !== null && s.final !== null ? c.finalTs - s.finalTs : 0;
   return forward * forward + relay * relay;
 }
 
 function costOf(c: CReq, s: SReq): number {
   const forward = s.t - c.ready; // negative only by timestamp skew
-  const cr = c.final;
-  const sr = s.final;
-  const relay = cr !== null && sr !== null ? cr.firstByteTs - sr.firstByteTs : 0;
+  const relay = c.final !== null && s.final !== null ? c.finalTs - s.finalTs : 0;
   // Backward time (skew, or the wrong pair) weighs more than delay: a proxy waits, it never anticipates.
   return Math.abs(forward) + Math.abs(relay) + BACKWARD_WEIGHT * (Math.max(0, -forward) + Math.max(0, -relay));
 }
@@ -643,56 +621,63 @@ interface HeaderFacts {
   fwd: NamesClient;
 }
 
-interface PairMemo {
-  common: number;
-  total: number;
-  fwd: Map<string, NamesClient>;
+/** A client (head text, addresses) pair's header facts against each server head text, by its id. */
+interface Profile {
+  facts: Map<number, HeaderFacts>;
 }
 
 /**
- * What the header lists say about a pair: both depend on the two header blocks only (and the
- * client's addresses), and under load the same few blocks come again and again, so they are
- * memoised per pair of block texts (bounded).
+ * What the header lists say about a pair depends on the two header blocks only (and the client's
+ * addresses), and under load the same few blocks come again and again: memoised per client
+ * profile and server block id. Bounded: when full it starts over, at the start of a call only,
+ * so that ids never change while a call runs.
  */
-let pairMemo = new Map<string, Map<string, PairMemo>>();
-let pairMemoSize = 0;
-const MAX_PAIR_MEMO = 1 << 16;
+const MAX_FACT_IDS = 1 << 14;
+const MAX_FACTS = 1 << 16;
+let headIds = new Map<string, number>();
+let profiles = new Map<string, Map<string, Profile>>();
+let profileCount = 0;
+let factCount = 0;
 
-/** headerFacts' answer: one object, overwritten by every call (asked for every compatible pair). */
-const facts: HeaderFacts = { common: 0, total: 0, fwd: 'absent' };
+function startFactCall(): void {
+  if (headIds.size < MAX_FACT_IDS && profileCount < MAX_FACT_IDS && factCount < MAX_FACTS) return;
+  headIds = new Map();
+  profiles = new Map();
+  profileCount = 0;
+  factCount = 0;
+}
+
+function headIdOf(head: string): number {
+  let id = headIds.get(head);
+  if (id === undefined) headIds.set(head, (id = headIds.size));
+  return id;
+}
+
+function profileOf(head: string, addressKey: string): Profile {
+  let byHead = profiles.get(addressKey);
+  if (byHead === undefined) profiles.set(addressKey, (byHead = new Map()));
+  let p = byHead.get(head);
+  if (p === undefined) {
+    byHead.set(head, (p = { facts: new Map() }));
+    profileCount++;
+  }
+  return p;
+}
 
 function headerFacts(c: CReq, s: SReq): HeaderFacts {
-  if (c.head === undefined || s.head === undefined) {
-    const sim = headerSimilarity(c.req.headers, s.req.headers);
-    facts.common = sim.common;
-    facts.total = sim.total;
-    facts.fwd = forwardingNamesClient(s.req, c.req, c.addresses);
-    return facts;
+  const p = c.profile;
+  if (p === null || s.headId < 0) return factsOf(c, s);
+  let f = p.facts.get(s.headId);
+  if (f === undefined) {
+    p.facts.set(s.headId, (f = factsOf(c, s)));
+    factCount++;
   }
-  let inner = pairMemo.get(c.head);
-  if (inner === undefined) {
-    if (pairMemoSize >= MAX_PAIR_MEMO) {
-      pairMemo = new Map();
-      pairMemoSize = 0;
-    }
-    pairMemo.set(c.head, (inner = new Map()));
-  }
-  let m = inner.get(s.head);
-  if (m === undefined) {
-    const sim = headerSimilarity(c.req.headers, s.req.headers);
-    m = { common: sim.common, total: sim.total, fwd: new Map() };
-    inner.set(s.head, m);
-    pairMemoSize++;
-  }
-  let fwd = m.fwd.get(c.addressKey);
-  if (fwd === undefined) {
-    fwd = forwardingNamesClient(s.req, c.req, c.addresses);
-    m.fwd.set(c.addressKey, fwd);
-  }
-  facts.common = m.common;
-  facts.total = m.total;
-  facts.fwd = fwd;
-  return facts;
+  return f;
+}
+
+function factsOf(c: CReq, s: SReq): HeaderFacts {
+  const sim = headerSimilarity(c.req.headers, s.req.headers);
+  return { common: sim.common, total: sim.total, fwd: forwardingNamesClient(s.req, c.req, c.addresses) };
 }
 
 function evidenceOf(c: CReq, s: SReq): PairingEvidence[] {
