@@ -104,6 +104,9 @@ interface SReq {
   t: number;
   /** The leg's SYN when this is its first request (the connection was opened for it), else Infinity. */
   firstSyn: number;
+  /** synTime(leg); and the same when this is its first request, else NaN (compares false). */
+  syn: number;
+  opened: number;
   /** The source a PROXY header of the server leg names (command PROXY), else null. */
   ppSource: string | null;
   head: string | undefined;
@@ -140,6 +143,8 @@ export function pairHttp(clientLegs: readonly Leg[], serverLegs: readonly Leg[],
   for (const leg of serverLegs) serverRequests(leg, taken, sreqs);
   sreqs.sort((a, b) => a.t - b.t);
   for (let i = 0; i < sreqs.length; i++) sreqs[i]!.idx = i;
+  if (sOwned.length < sreqs.length) sOwned = new Uint8Array(Math.max(sreqs.length, 2 * sOwned.length));
+  sOwned.fill(0, 0, sreqs.length);
   const byKey = groupSorted(sreqs, (s) => s.key);
   // Pass 2 only for what pass 1 left over: often nothing.
   let byMethod: Map<string, SReq[]> | null = null;
@@ -161,8 +166,8 @@ export function pairHttp(clientLegs: readonly Leg[], serverLegs: readonly Leg[],
       const closed = c.leg.dirs[1].finTs ?? c.leg.dirs[1].rstTs;
       if (final !== null) anchor = { kind: 'answer', t: final.firstByteTs };
       else if (closed !== null && closed >= c.ready) anchor = { kind: 'answer', t: closed };
-    } else if (s.req.index === 0 && synTime(s.leg) > c.ready) {
-      anchor = { kind: 'syn', t: synTime(s.leg) };
+    } else if (s.opened > c.ready) {
+      anchor = { kind: 'syn', t: s.opened };
     } else {
       look = false;
     }
@@ -209,7 +214,8 @@ function serverRequests(leg: Leg, taken: ReadonlySet<HttpRequest> | undefined, o
     const head = headText(req);
     out.push({
       leg, req, resp, final, status: final?.status ?? -1, finalTs: final?.firstByteTs ?? NaN, t: req.firstByteTs,
-      firstSyn: req.index === 0 && leg.synTs !== null ? leg.synTs : Infinity, ppSource, head, key: requestKey(req), method: req.method,
+      firstSyn: req.index === 0 && leg.synTs !== null ? leg.synTs : Infinity,
+      syn: synTime(leg), opened: req.index === 0 ? synTime(leg) : NaN, ppSource, head, key: requestKey(req), method: req.method,
       headId: head !== undefined ? headIdOf(head) : -1, enc: undefined, encKnown: false, idx: 0, owner: null, visit: 0,
     });
   }
@@ -231,6 +237,8 @@ let listC = new Int32Array(0);
 /** Per list: its client request's ready time (the third key of the preference order). */
 let listReady = new Float64Array(0);
 let heapSlots = new Int32Array(0);
+/** Per server request of the call (by idx): owner !== null. */
+let sOwned = new Uint8Array(0);
 /** Scratch beyond this many lists is let go after the call: a huge batch does not pin it. */
 const KEEP_LISTS = 1 << 16;
 let visitStamp = 0;
@@ -255,6 +263,7 @@ function allocScratch(n: number): void {
 
 function trimScratch(): void {
   if (listLen.length > KEEP_LISTS) allocScratch(0);
+  if (sOwned.length > KEEP_LISTS * MAX_COMPATIBLE) sOwned = new Uint8Array(0);
 }
 
 class Pass {
@@ -382,13 +391,14 @@ class Pass {
       const k = heapSlots[0]!;
       size = heapPop(size);
       const r = (k / MAX_COMPATIBLE) | 0;
-      const c = creqs[listC[r]!]!;
-      if (c.match !== null) continue;
-      const s = sreqs[slotS[k]!]!;
-      if (s.owner !== null) {
+      // A list has one candidate in the heap at a time and none once its request is matched:
+      // only the server request can be taken (read from the flags, not the scattered records).
+      if (sOwned[slotS[k]!] !== 0) {
         if (k + 1 < r * MAX_COMPATIBLE + listLen[r]!) size = heapPush(size, k + 1);
         continue;
       }
+      const c = creqs[listC[r]!]!;
+      const s = sreqs[slotS[k]!]!;
       // Another candidate as good and as prompt, within the client's connection: a guess.
       const tier = slotTier[k]!;
       const near = slotCost[k]! + 0.001;
@@ -611,6 +621,7 @@ function assign(c: CReq, s: SReq, slot: number): void {
   c.match = s;
   c.slot = slot;
   s.owner = c;
+  sOwned[s.idx] = 1;
 }
 
 interface HeaderFacts {
@@ -685,8 +696,8 @@ function evidenceOf(c: CReq, s: SReq): PairingEvidence[] {
   const ev: PairingEvidence[] = ['request'];
   if ((f & FIT_FWD) !== 0) ev.push('forwarded-for');
   if ((f & FIT_PP) !== 0) ev.push('proxy-protocol');
-  const opened = synTime(s.leg);
-  if (opened >= synTime(c.leg) - EPS && opened <= c.leg.end + EPS) ev.push('timing');
+  const opened = s.syn;
+  if (opened >= c.syn - EPS && opened <= c.legEnd + EPS) ev.push('timing');
   return ev;
 }
 
