@@ -53,8 +53,9 @@ export interface HttpPairing {
   serverRequest: HttpRequest | null;
   serverResponse: HttpResponse | null;
   /** Bare connect attempts made for this request (failures before the server leg, or instead of one). */
-  attempts: Leg[];
-  evidence: PairingEvidence[];
+  attempts: readonly Leg[];
+  /** Shared between pairings (read-only). */
+  evidence: readonly PairingEvidence[];
   confidence: number;
 }
 
@@ -76,16 +77,13 @@ interface CReq {
   /** Lower-case addresses the forwarding headers may name: the peer, and a PROXY header's source. */
   addresses: string[];
   endpoints: string[];
-  /** The request's header block text (compact messages), for memoised comparisons. */
-  head: string | undefined;
   /** requestKey(req), and req.method. */
   key: string;
   method: string;
   /** Header facts memo of (head, addresses); null without a head text. */
   profile: Profile | null;
-  /** Content-Encoding of the final response, read on first need (`encKnown`). */
-  enc: string | undefined;
-  encKnown: boolean;
+  /** Content-Encoding of the final response, read on first need (null: not yet). */
+  enc: string | undefined | null;
   match: SReq | null;
   /** The matched candidate's slot while its pass runs; its FIT_* bits after. */
   slot: number;
@@ -109,14 +107,12 @@ interface SReq {
   opened: number;
   /** The source a PROXY header of the server leg names (command PROXY), else null. */
   ppSource: string | null;
-  head: string | undefined;
   /** requestKey(req), and req.method. */
   key: string;
   method: string;
   /** The head text's id in the header facts memo (-1: no head text). */
   headId: number;
-  enc: string | undefined;
-  encKnown: boolean;
+  enc: string | undefined | null;
   /** Its place in this call's sorted list (what candidate slots hold). */
   idx: number;
   owner: CReq | null;
@@ -171,12 +167,12 @@ export function pairHttp(clientLegs: readonly Leg[], serverLegs: readonly Leg[],
     } else {
       look = false;
     }
-    const attempts = look ? pool.claim(c.ready, anchor) : [];
+    const attempts = look ? pool.claim(c.ready, anchor) : NO_ATTEMPTS;
     out.push({
       client: c.leg, request: c.req, response: c.resp,
       server: s?.leg ?? null, serverRequest: s?.req ?? null, serverResponse: s?.resp ?? null,
       attempts,
-      evidence: s !== null ? evidenceOf(c, s) : attempts.length > 0 ? ['timing'] : [],
+      evidence: s !== null ? evidenceOf(c, s) : attempts.length > 0 ? TIMING_ONLY : NO_EVIDENCE,
       confidence: s !== null ? confidenceOf(c.fit) : attempts.length > 0 ? 0.4 : 0,
     });
   }
@@ -196,7 +192,7 @@ function clientRequests(leg: Leg, out: CReq[]): void {
     const head = headText(req);
     out.push({
       leg, req, resp, final, status: final?.status ?? -1, finalTs: final?.firstByteTs ?? NaN, ready: requestReady(req), syn: synTime(leg), legEnd: leg.end, addresses, endpoints,
-      head, key: requestKey(req), method: req.method, profile: head !== undefined ? profileOf(head, addressKey) : null, enc: undefined, encKnown: false,
+      key: requestKey(req), method: req.method, profile: head !== undefined ? profileOf(head, addressKey) : null, enc: null,
       match: null, slot: -1, fit: 0, rank: -1,
       upper: final !== null ? final.firstByteTs + SKEW : leg.end + QUEUE_SLACK,
     });
@@ -215,8 +211,8 @@ function serverRequests(leg: Leg, taken: ReadonlySet<HttpRequest> | undefined, o
     out.push({
       leg, req, resp, final, status: final?.status ?? -1, finalTs: final?.firstByteTs ?? NaN, t: req.firstByteTs,
       firstSyn: req.index === 0 && leg.synTs !== null ? leg.synTs : Infinity,
-      syn: synTime(leg), opened: req.index === 0 ? synTime(leg) : NaN, ppSource, head, key: requestKey(req), method: req.method,
-      headId: head !== undefined ? headIdOf(head) : -1, enc: undefined, encKnown: false, idx: 0, owner: null, visit: 0,
+      syn: synTime(leg), opened: req.index === 0 ? synTime(leg) : NaN, ppSource, key: requestKey(req), method: req.method,
+      headId: head !== undefined ? headIdOf(head) : -1, enc: null, idx: 0, owner: null, visit: 0,
     });
   }
 }
@@ -339,7 +335,7 @@ class Pass {
       if (answered && s.final !== null && (c.status !== s.status || c.finalTs < s.finalTs - SKEW)) continue;
       const fit = this.scoreOf(c, s);
       if (fit < 0) continue;
-      const score = fitScore;
+      const score = fitScore[0]!;
       const tier = Math.round(score * 10);
       const cost = costOf(c, s);
       const t = s.t;
@@ -493,7 +489,7 @@ class Pass {
   /**
    * Compatibility of a client request with a server request of its window (scan: sent within
    * [ready - SKEW, upper], answers of one status in order): its FIT_* bits (its score in
-   * `fitScore`), -1 when excluded.
+   * `fitScore[0]`), -1 when excluded.
    */
   private scoreOf(c: CReq, s: SReq): number {
     // Cheapest tests first: this runs for every request in every window.
@@ -525,14 +521,14 @@ class Pass {
     }
     if (hf.total >= 3 && hf.common / hf.total < 0.34) return -1;
     const bodyMatch = (body === 'same' || body === 'reframed') && c.req.body.length > 0;
-    fitScore = (hf.total > 0 ? hf.common / hf.total : 1) + (fwd === 'yes' ? 1 : 0) + (ppNamed ? 2 : 0)
+    fitScore[0] = (hf.total > 0 ? hf.common / hf.total : 1) + (fwd === 'yes' ? 1 : 0) + (ppNamed ? 2 : 0)
       + (respMatch ? 0.5 : 0) + (bodyMatch ? 0.5 : 0);
     return (fwd === 'yes' ? FIT_FWD : 0) | (ppNamed ? FIT_PP : 0) | (respMatch ? FIT_RESP : 0) | (bodyMatch ? FIT_BODY : 0);
   }
 }
 
-/** The score scoreOf found (no object per compatible pair). */
-let fitScore = 0;
+/** The score scoreOf found (a typed slot: a number variable would box every score). */
+const fitScore = new Float64Array(1);
 
 /** The slot of list r that holds server request `idx`, or -1. */
 function slotOf(r: number, idx: number): number {
@@ -542,22 +538,14 @@ function slotOf(r: number, idx: number): number {
 
 /** Content-Encoding of a request's final response, read once. */
 function encodingOf(x: CReq | SReq, final: HttpResponse): string | undefined {
-  if (!x.encKnown) {
-    x.enc = headerValue(final.headers, 'content-encoding');
-    x.encKnown = true;
-  }
+  if (x.enc === null) x.enc = headerValue(final.headers, 'content-encoding');
   return x.enc;
 }
 
 /** Whether candidate slot x comes before slot y: preference order, then list order (the slot numbers). */
 function slotLess(x: number, y: number): boolean {
-  const p = slotTier[y]! - slotTier[x]! || slotCost[x]! - slotCost[y]! || slotReady(x) - slotReady(y) || slotT[x]! - slotT[y]!;
+  const p = slotTier[y]! - slotTier[x]! || slotCost[x]! - slotCost[y]! || listReady[(x / MAX_COMPATIBLE) | 0]! - listReady[(y / MAX_COMPATIBLE) | 0]! || slotT[x]! - slotT[y]!;
   return p !== 0 ? p < 0 : x < y;
-}
-
-/** The ready time of a slot's client request. */
-function slotReady(k: number): number {
-  return listReady[(k / MAX_COMPATIBLE) | 0]!;
 }
 
 function heapPush(size: number, k: number): number {
@@ -691,14 +679,24 @@ function factsOf(c: CReq, s: SReq): HeaderFacts {
   return { common: sim.common, total: sim.total, fwd: forwardingNamesClient(s.req, c.req, c.addresses) };
 }
 
-function evidenceOf(c: CReq, s: SReq): PairingEvidence[] {
-  const f = c.fit;
+/** Every pairing's evidence is one of a few lists: shared, not built per request. */
+const NO_ATTEMPTS: readonly Leg[] = Object.freeze([]);
+const NO_EVIDENCE: readonly PairingEvidence[] = Object.freeze([]);
+const TIMING_ONLY: readonly PairingEvidence[] = Object.freeze(['timing']);
+/** By bits: 1 forwarded-for, 2 proxy-protocol, 4 timing. */
+const MATCHED_EVIDENCE: readonly (readonly PairingEvidence[])[] = Array.from({ length: 8 }, (_, bits) => {
   const ev: PairingEvidence[] = ['request'];
-  if ((f & FIT_FWD) !== 0) ev.push('forwarded-for');
-  if ((f & FIT_PP) !== 0) ev.push('proxy-protocol');
+  if ((bits & 1) !== 0) ev.push('forwarded-for');
+  if ((bits & 2) !== 0) ev.push('proxy-protocol');
+  if ((bits & 4) !== 0) ev.push('timing');
+  return Object.freeze(ev);
+});
+
+function evidenceOf(c: CReq, s: SReq): readonly PairingEvidence[] {
+  const f = c.fit;
   const opened = s.syn;
-  if (opened >= c.syn - EPS && opened <= c.legEnd + EPS) ev.push('timing');
-  return ev;
+  const timing = opened >= c.syn - EPS && opened <= c.legEnd + EPS;
+  return MATCHED_EVIDENCE[((f & FIT_FWD) !== 0 ? 1 : 0) | ((f & FIT_PP) !== 0 ? 2 : 0) | (timing ? 4 : 0)]!;
 }
 
 function confidenceOf(f: number): number {
