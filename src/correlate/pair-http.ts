@@ -25,7 +25,7 @@ import {
   compareBodies, forwardingNamesClient, headerSimilarity, normalizeHost, requestKey, targetsRelated, type NamesClient,
 } from './http-match.js';
 import type { Leg, PairingEvidence } from './model.js';
-import { EPS, requestReady, responseTo, splitEndpoint, synTime } from './leg-util.js';
+import { EPS, order, requestReady, responseTo, splitEndpoint, synTime } from './leg-util.js';
 
 /** How long after its client connection ended an unanswered request may still be forwarded (seconds). */
 const QUEUE_SLACK = 1;
@@ -133,11 +133,11 @@ export function pairHttp(clientLegs: readonly Leg[], serverLegs: readonly Leg[],
   startFactCall();
   const creqs: CReq[] = [];
   for (const leg of clientLegs) clientRequests(leg, creqs);
-  creqs.sort((a, b) => a.ready - b.ready || a.syn - b.syn || a.req.index - b.req.index);
+  creqs.sort((a, b) => order(a.ready, b.ready) || order(a.syn, b.syn) || a.req.index - b.req.index);
 
   const sreqs: SReq[] = [];
   for (const leg of serverLegs) serverRequests(leg, taken, sreqs);
-  sreqs.sort((a, b) => a.t - b.t);
+  sreqs.sort((a, b) => order(a.t, b.t));
   for (let i = 0; i < sreqs.length; i++) sreqs[i]!.idx = i;
   if (sOwned.length < sreqs.length) sOwned = new Uint8Array(Math.max(sreqs.length, 2 * sOwned.length));
   sOwned.fill(0, 0, sreqs.length);
