@@ -7,7 +7,7 @@
  * after a fixed turnaround), which checks on their own schedule rarely are.
  */
 import type { Leg } from './model.js';
-import { EPS, synTime } from './leg-util.js';
+import { EPS, order, synTime } from './leg-util.js';
 
 const TIGHT = 0.05;
 const MAX_INTERVALS = 32;
@@ -25,7 +25,7 @@ export class AttemptPool {
 
   /** `legs`: the proxy's connect-only server-side legs. */
   constructor(legs: readonly Leg[]) {
-    this.legs = [...legs].sort((a, b) => synTime(a) - synTime(b));
+    this.legs = [...legs].sort((a, b) => order(synTime(a), synTime(b)));
     this.starts = this.legs.map(synTime);
   }
 

@@ -168,6 +168,14 @@ export function compareEndpoints(a: string, b: string): number {
   return compareAddresses(ea.address, eb.address) || (ea.port ?? 0) - (eb.port ?? 0);
 }
 
+/**
+ * Sort order of two numbers as -1, 0 or 1 (NaN: 0, as a difference would say): a comparator
+ * returning `a - b` hands the sort a fresh heap number for every fractional difference.
+ */
+export function order(a: number, b: number): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Index of the first element of the sorted array `a` that is >= v. */
 export function lowerBound(a: readonly number[], v: number): number {
   let lo = 0;

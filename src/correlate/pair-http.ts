@@ -25,7 +25,7 @@ import {
   compareBodies, forwardingNamesClient, headerSimilarity, normalizeHost, requestKey, targetsRelated, type NamesClient,
 } from './http-match.js';
 import type { Leg, PairingEvidence } from './model.js';
-import { EPS, requestReady, responseTo, splitEndpoint, synTime } from './leg-util.js';
+import { EPS, order, requestReady, responseTo, splitEndpoint, synTime } from './leg-util.js';
 
 /** How long after its client connection ended an unanswered request may still be forwarded (seconds). */
 const QUEUE_SLACK = 1;
@@ -53,8 +53,9 @@ export interface HttpPairing {
   serverRequest: HttpRequest | null;
   serverResponse: HttpResponse | null;
   /** Bare connect attempts made for this request (failures before the server leg, or instead of one). */
-  attempts: Leg[];
-  evidence: PairingEvidence[];
+  attempts: readonly Leg[];
+  /** Shared between pairings (read-only). */
+  evidence: readonly PairingEvidence[];
   confidence: number;
 }
 
@@ -64,17 +65,31 @@ interface CReq {
   resp: HttpResponse | null;
   /** resp when it is final (not interim), else null. */
   final: HttpResponse | null;
+  /** The final response's status and first byte time (-1 and NaN without one): read in every window. */
+  status: number;
+  finalTs: number;
   ready: number;
   upper: number;
+  /** synTime(leg): the second key of the order client requests are taken in. */
+  syn: number;
+  /** The leg's end: how late a competing server request may come for the pair to be ambiguous. */
+  legEnd: number;
   /** Lower-case addresses the forwarding headers may name: the peer, and a PROXY header's source. */
   addresses: string[];
-  /** `addresses` joined: the memo key of forwarding verdicts. */
-  addressKey: string;
   endpoints: string[];
-  /** The request's header block text (compact messages), for memoised comparisons. */
-  head: string | undefined;
+  /** requestKey(req), and req.method. */
+  key: string;
+  method: string;
+  /** Header facts memo of (head, addresses); null without a head text. */
+  profile: Profile | null;
+  /** Content-Encoding of the final response, read on first need (null: not yet). */
+  enc: string | undefined | null;
   match: SReq | null;
-  fit: Fit | null;
+  /** The matched candidate's slot while its pass runs; its FIT_* bits after. */
+  slot: number;
+  fit: number;
+  /** This pass's candidate list (-1: none). */
+  rank: number;
 }
 
 interface SReq {
@@ -82,58 +97,58 @@ interface SReq {
   req: HttpRequest;
   resp: HttpResponse | null;
   final: HttpResponse | null;
+  status: number;
+  finalTs: number;
   t: number;
+  /** The leg's SYN when this is its first request (the connection was opened for it), else Infinity. */
+  firstSyn: number;
+  /** synTime(leg); and the same when this is its first request, else NaN (compares false). */
+  syn: number;
+  opened: number;
   /** The source a PROXY header of the server leg names (command PROXY), else null. */
   ppSource: string | null;
-  head: string | undefined;
+  /** requestKey(req), and req.method. */
+  key: string;
+  method: string;
+  /** The head text's id in the header facts memo (-1: no head text). */
+  headId: number;
+  enc: string | undefined | null;
+  /** Its place in this call's sorted list (what candidate slots hold). */
+  idx: number;
   owner: CReq | null;
+  /** Stamp of the last augmenting search that visited it. */
+  visit: number;
 }
 
-interface Fit {
-  score: number;
-  fwd: NamesClient;
-  pp: boolean;
-  relaxed: boolean;
-  respMatch: boolean;
-  bodyMatch: boolean;
-  ambiguous: boolean;
-}
+/** What a pairing rests on, as bits (a candidate's, then its client request's). */
+const FIT_FWD = 1;
+const FIT_PP = 2;
+const FIT_RESP = 4;
+const FIT_BODY = 8;
+const FIT_AMBIGUOUS = 16;
+const FIT_RELAXED = 32;
 
 /** `taken`: server requests already paired (by an earlier window of the streaming engine): not offered again. */
 export function pairHttp(clientLegs: readonly Leg[], serverLegs: readonly Leg[], pool: AttemptPool, taken?: ReadonlySet<HttpRequest>): HttpPairing[] {
+  startFactCall();
   const creqs: CReq[] = [];
-  for (const leg of clientLegs) {
-    const ppSource = leg.proxyProtocol?.source ?? null;
-    const endpoints = ppSource !== null ? [leg.client, ppSource] : [leg.client];
-    const addresses = endpoints.map((e) => splitEndpoint(e).address.toLowerCase());
-    const addressKey = addresses.join(',');
-    for (const req of leg.http?.requests ?? []) {
-      const resp = responseTo(leg, req);
-      const final = resp !== null && !resp.interim ? resp : null;
-      creqs.push({
-        leg, req, resp, final, ready: requestReady(req), addresses, addressKey, endpoints, head: headText(req), match: null, fit: null,
-        upper: final !== null ? final.firstByteTs + SKEW : leg.end + QUEUE_SLACK,
-      });
-    }
-  }
-  creqs.sort((a, b) => a.ready - b.ready || synTime(a.leg) - synTime(b.leg) || a.req.index - b.req.index);
+  for (const leg of clientLegs) clientRequests(leg, creqs);
+  creqs.sort((a, b) => order(a.ready, b.ready) || order(a.syn, b.syn) || a.req.index - b.req.index);
 
   const sreqs: SReq[] = [];
-  for (const leg of serverLegs) {
-    const pp = leg.proxyProtocol;
-    const ppSource = pp !== null && pp.command === 'PROXY' && pp.source !== null ? pp.source : null;
-    for (const req of leg.http?.requests ?? []) {
-      if (taken !== undefined && taken.has(req)) continue;
-      const resp = responseTo(leg, req);
-      sreqs.push({ leg, req, resp, final: resp !== null && !resp.interim ? resp : null, t: req.firstByteTs, ppSource, head: headText(req), owner: null });
-    }
-  }
-  sreqs.sort((a, b) => a.t - b.t);
-  const byKey = groupSorted(sreqs, (s) => requestKey(s.req));
-  const byMethod = groupSorted(sreqs, (s) => s.req.method);
+  for (const leg of serverLegs) serverRequests(leg, taken, sreqs);
+  sreqs.sort((a, b) => order(a.t, b.t));
+  for (let i = 0; i < sreqs.length; i++) sreqs[i]!.idx = i;
+  if (sOwned.length < sreqs.length) sOwned = new Uint8Array(Math.max(sreqs.length, 2 * sOwned.length));
+  sOwned.fill(0, 0, sreqs.length);
+  const byKey = groupSorted(sreqs, (s) => s.key);
+  // Pass 2 only for what pass 1 left over: often nothing.
+  let byMethod: Map<string, SReq[]> | null = null;
 
-  matchPass(creqs, (c) => byKey.get(requestKey(c.req)), false);
-  matchPass(creqs, (c) => byMethod.get(c.req.method), true);
+  const pass = new Pass(creqs, sreqs);
+  pass.run((c) => byKey.get(c.key), false);
+  pass.run((c) => (byMethod ??= groupSorted(sreqs, (s) => s.method)).get(c.method), true);
+  trimScratch();
 
   const out: HttpPairing[] = [];
   for (const c of creqs) {
@@ -147,141 +162,423 @@ export function pairHttp(clientLegs: readonly Leg[], serverLegs: readonly Leg[],
       const closed = c.leg.dirs[1].finTs ?? c.leg.dirs[1].rstTs;
       if (final !== null) anchor = { kind: 'answer', t: final.firstByteTs };
       else if (closed !== null && closed >= c.ready) anchor = { kind: 'answer', t: closed };
-    } else if (s.req.index === 0 && synTime(s.leg) > c.ready) {
-      anchor = { kind: 'syn', t: synTime(s.leg) };
+    } else if (s.opened > c.ready) {
+      anchor = { kind: 'syn', t: s.opened };
     } else {
       look = false;
     }
-    const attempts = look ? pool.claim(c.ready, anchor) : [];
+    const attempts = look ? pool.claim(c.ready, anchor) : NO_ATTEMPTS;
     out.push({
       client: c.leg, request: c.req, response: c.resp,
       server: s?.leg ?? null, serverRequest: s?.req ?? null, serverResponse: s?.resp ?? null,
       attempts,
-      evidence: s !== null ? evidenceOf(c, s) : attempts.length > 0 ? ['timing'] : [],
-      confidence: s !== null ? confidenceOf(c.fit!) : attempts.length > 0 ? 0.4 : 0,
+      evidence: s !== null ? evidenceOf(c, s) : attempts.length > 0 ? TIMING_ONLY : NO_EVIDENCE,
+      confidence: s !== null ? confidenceOf(c.fit) : attempts.length > 0 ? 0.4 : 0,
     });
   }
   return out;
 }
 
-interface Candidate {
-  c: CReq;
-  s: SReq;
-  fit: Fit;
-  /** Seconds the proxy would have held the request and the response: the true pair's are small. */
-  cost: number;
-  tier: number;
-  /** Which client request's list it is in (creqs order), and its place in that list. */
-  rank: number;
-  next: number;
+/** Appends the requests of a client leg to `out`. */
+function clientRequests(leg: Leg, out: CReq[]): void {
+  const ppSource = leg.proxyProtocol?.source ?? null;
+  const endpoints = ppSource !== null ? [leg.client, ppSource] : [leg.client];
+  const addresses = endpoints.map((e) => splitEndpoint(e).address.toLowerCase());
+  // With the head text, what the header facts depend on.
+  const addressKey = addresses.join(',');
+  for (const req of leg.http?.requests ?? []) {
+    const resp = responseTo(leg, req);
+    const final = resp !== null && !resp.interim ? resp : null;
+    const head = headText(req);
+    out.push({
+      leg, req, resp, final, status: final?.status ?? -1, finalTs: final?.firstByteTs ?? NaN, ready: requestReady(req), syn: synTime(leg), legEnd: leg.end, addresses, endpoints,
+      key: requestKey(req), method: req.method, profile: head !== undefined ? profileOf(head, addressKey) : null, enc: null,
+      match: null, slot: -1, fit: 0, rank: -1,
+      upper: final !== null ? final.firstByteTs + SKEW : leg.end + QUEUE_SLACK,
+    });
+  }
+}
+
+/** Appends the requests of a server leg not taken yet to `out`. */
+function serverRequests(leg: Leg, taken: ReadonlySet<HttpRequest> | undefined, out: SReq[]): void {
+  const pp = leg.proxyProtocol;
+  const ppSource = pp !== null && pp.command === 'PROXY' && pp.source !== null ? pp.source : null;
+  for (const req of leg.http?.requests ?? []) {
+    if (taken !== undefined && taken.has(req)) continue;
+    const resp = responseTo(leg, req);
+    const final = resp !== null && !resp.interim ? resp : null;
+    const head = headText(req);
+    out.push({
+      leg, req, resp, final, status: final?.status ?? -1, finalTs: final?.firstByteTs ?? NaN, t: req.firstByteTs,
+      firstSyn: req.index === 0 && leg.synTs !== null ? leg.synTs : Infinity,
+      syn: synTime(leg), opened: req.index === 0 ? synTime(leg) : NaN, ppSource, key: requestKey(req), method: req.method,
+      headId: head !== undefined ? headIdOf(head) : -1, enc: null, idx: 0, owner: null, visit: 0,
+    });
+  }
 }
 
 /**
- * One matching pass: every compatible (client request, free server request) pair in each client
- * request's window, then taken best first — higher score tier, then lower cost (forwarding plus
- * relaying delay), then FIFO; then augmenting paths for those left without a counterpart.
+ * Candidate pairs of one matching pass, as parallel arrays rather than objects (there are
+ * millions under load): list `r` (one client request's few best candidates, best first) takes
+ * slots r*MAX_COMPATIBLE onwards, so a slot's number orders candidates as list order does.
+ * Reused from pass to pass (grown when needed).
  */
-function matchPass(creqs: readonly CReq[], listOf: (c: CReq) => SReq[] | undefined, relaxed: boolean): void {
-  const byC = new Map<CReq, Candidate[]>();
-  /** Each client request's candidate list, in creqs order (the tie-break of the greedy order). */
-  const lists: Candidate[][] = [];
-  for (const c of creqs) {
-    if (c.match !== null) continue;
-    const list = listOf(c);
-    if (list === undefined) continue;
-    // The likeliest few, best first: kept sorted as they come (a stable insertion, as a stable
-    // sort of all of them would order them), so the rest are never allocated.
-    let mine: Candidate[] | null = null;
-    const cf = c.final;
-    const lowest = c.ready - SKEW;
+let slotS = new Int32Array(0);
+let slotTier = new Float64Array(0);
+let slotCost = new Float64Array(0);
+let slotT = new Float64Array(0);
+let slotFit = new Uint8Array(0);
+let listLen = new Uint8Array(0);
+let listC = new Int32Array(0);
+/** Per list: its client request's ready time (the third key of the preference order). */
+let listReady = new Float64Array(0);
+let heapSlots = new Int32Array(0);
+/** Per server request of the call (by idx): owner !== null. */
+let sOwned = new Uint8Array(0);
+/** Scratch beyond this many lists is let go after the call: a huge batch does not pin it. */
+const KEEP_LISTS = 1 << 16;
+let visitStamp = 0;
+
+function ensureScratch(lists: number): void {
+  if (listLen.length >= lists) return;
+  allocScratch(Math.max(lists, 2 * listLen.length, 1024));
+}
+
+function allocScratch(n: number): void {
+  const slots = n * MAX_COMPATIBLE;
+  slotS = new Int32Array(slots);
+  slotTier = new Float64Array(slots);
+  slotCost = new Float64Array(slots);
+  slotT = new Float64Array(slots);
+  slotFit = new Uint8Array(slots);
+  listLen = new Uint8Array(n);
+  listC = new Int32Array(n);
+  listReady = new Float64Array(n);
+  heapSlots = new Int32Array(n);
+}
+
+function trimScratch(): void {
+  if (listLen.length > KEEP_LISTS) allocScratch(0);
+  if (sOwned.length > KEEP_LISTS * MAX_COMPATIBLE) sOwned = new Uint8Array(0);
+}
+
+class Pass {
+  private readonly creqs: readonly CReq[];
+  private readonly sreqs: readonly SReq[];
+  private relaxed = false;
+  /** Lists of this pass. */
+  private lists = 0;
+
+  constructor(creqs: readonly CReq[], sreqs: readonly SReq[]) {
+    this.creqs = creqs;
+    this.sreqs = sreqs;
+  }
+
+  /**
+   * One matching pass: every compatible (client request, free server request) pair in each client
+   * request's window, then taken best first — higher score tier, then lower cost (forwarding plus
+   * relaying delay), then FIFO; then augmenting paths for those left without a counterpart.
+   */
+  run(listOf: (c: CReq) => SReq[] | undefined, relaxed: boolean): void {
+    this.relaxed = relaxed;
+    const creqs = this.creqs;
+    ensureScratch(creqs.length);
+    let lists = 0;
+    for (let ci = 0; ci < creqs.length; ci++) {
+      const c = creqs[ci]!;
+      c.rank = -1;
+      if (c.match !== null) continue;
+      const list = listOf(c);
+      if (list === undefined) continue;
+      if (this.scan(c, list, lists)) {
+        c.rank = lists;
+        listReady[lists] = c.ready;
+        listC[lists++] = ci;
+      }
+    }
+    this.lists = lists;
+    this.greedy();
+    // Concurrent identical requests: a greedy choice can leave one without a counterpart that a
+    // short chain of reassignments frees (an augmenting path, as in bipartite matching).
+    for (let r = 0; r < lists; r++) {
+      const c = creqs[listC[r]!]!;
+      if (c.match !== null) continue;
+      visitStamp++;
+      if (this.augment(c, AUGMENT_DEPTH)) {
+        for (let k = r * MAX_COMPATIBLE, end = k + listLen[r]!; k < end; k++) slotFit[k]! |= FIT_AMBIGUOUS;
+      }
+    }
+    this.uncross();
+    // Candidates do not outlive the pass: what the matched ones rest on goes to their requests.
+    const extra = relaxed ? FIT_RELAXED : 0;
+    for (let r = 0; r < lists; r++) {
+      const c = creqs[listC[r]!]!;
+      if (c.match !== null) c.fit = slotFit[c.slot]! | extra;
+    }
+  }
+
+  /**
+   * Fills list `r` with the likeliest few candidates of c, best first: kept sorted as they come
+   * (a stable insertion, as a stable sort of all of them would order them). False when none.
+   */
+  private scan(c: CReq, list: readonly SReq[], r: number): boolean {
+    const base = r * MAX_COMPATIBLE;
+    let len = 0;
+    const answered = c.final !== null;
+    const ready = c.ready;
+    const lowest = ready - SKEW;
     for (let i = lowerBound(list, lowest), n = 0; i < list.length && n < SCAN_LIMIT; i++, n++) {
       const s = list[i]!;
       if (s.t > c.upper) break;
       if (s.owner !== null) continue;
-      // The cheapest exclusions of fitOf, inline: different answers, or the client's came first.
-      const sf = s.final;
-      if (cf !== null && sf !== null && (cf.status !== sf.status || cf.firstByteTs < sf.firstByteTs - SKEW)) continue;
-      const score = scoreOf(c, s, relaxed);
-      if (score < 0) continue;
+      // The cheapest exclusions, inline: different answers, or the client's came first.
+      if (answered && s.final !== null && (c.status !== s.status || c.finalTs < s.finalTs - SKEW)) continue;
+      const fit = this.scoreOf(c, s);
+      if (fit < 0) continue;
+      const score = fitScore[0]!;
       const tier = Math.round(score * 10);
       const cost = costOf(c, s);
-      // Most compatible pairs rank below a full list: they are dropped before anything is built.
-      if (mine !== null && mine.length >= MAX_COMPATIBLE && preferenceTo(mine[MAX_COMPATIBLE - 1]!, tier, cost, c.ready, s.t) <= 0) continue;
-      const k: Candidate = { c, s, fit: fitFromScratch(score, relaxed), cost, tier, rank: 0, next: 0 };
-      if (mine === null) mine = [k];
-      else insertBounded(mine, k);
+      const t = s.t;
+      // Most compatible pairs rank below a full list: they are dropped at once.
+      if (len >= MAX_COMPATIBLE) {
+        const last = base + MAX_COMPATIBLE - 1;
+        if ((tier - slotTier[last]! || slotCost[last]! - cost || ready - ready || slotT[last]! - t) <= 0) continue;
+      }
+      // After its equals (preference(list[i - 1], k) > 0 moves it up).
+      let i2 = len;
+      while (i2 > 0) {
+        const a = base + i2 - 1;
+        if (!((tier - slotTier[a]! || slotCost[a]! - cost || ready - ready || slotT[a]! - t) > 0)) break;
+        i2--;
+      }
+      if (i2 >= MAX_COMPATIBLE) continue;
+      const top = Math.min(len, MAX_COMPATIBLE - 1);
+      for (let j = top; j > i2; j--) {
+        const to = base + j;
+        slotS[to] = slotS[to - 1]!;
+        slotTier[to] = slotTier[to - 1]!;
+        slotCost[to] = slotCost[to - 1]!;
+        slotT[to] = slotT[to - 1]!;
+        slotFit[to] = slotFit[to - 1]!;
+      }
+      const at = base + i2;
+      slotS[at] = s.idx;
+      slotTier[at] = tier;
+      slotCost[at] = cost;
+      slotT[at] = t;
+      slotFit[at] = fit;
+      if (len < MAX_COMPATIBLE) len++;
     }
-    if (mine === null) continue;
-    byC.set(c, mine);
-    for (const k of mine) k.rank = lists.length;
-    lists.push(mine);
+    listLen[r] = len;
+    return len > 0;
   }
-  // Best first over all candidates — preference, then list order — assigning when both sides
-  // are free. Each list is sorted, so only each list's best remaining candidate needs to be in
-  // the queue: a candidate skipped because its server request was taken yields its successor.
-  const heap = new CandidateHeap();
-  for (const mine of lists) heap.push(mine[0]!);
-  for (let k = heap.pop(); k !== undefined; k = heap.pop()) {
-    if (k.c.match !== null) continue;
-    if (k.s.owner !== null) {
-      const mine = lists[k.rank]!;
-      const next = mine[k.next + 1];
-      if (next !== undefined) heap.push(next);
-      continue;
+
+  /**
+   * Best first over all candidates — preference, then list order — assigning when both sides
+   * are free. Each list is sorted, so only each list's best remaining candidate needs to be in
+   * the heap: a candidate skipped because its server request was taken yields its successor.
+   */
+  private greedy(): void {
+    const creqs = this.creqs;
+    const sreqs = this.sreqs;
+    let size = 0;
+    for (let r = 0; r < this.lists; r++) size = heapPush(size, r * MAX_COMPATIBLE);
+    while (size > 0) {
+      const k = heapSlots[0]!;
+      size = heapPop(size);
+      const r = (k / MAX_COMPATIBLE) | 0;
+      // A list has one candidate in the heap at a time and none once its request is matched:
+      // only the server request can be taken (read from the flags, not the scattered records).
+      if (sOwned[slotS[k]!] !== 0) {
+        if (k + 1 < r * MAX_COMPATIBLE + listLen[r]!) size = heapPush(size, k + 1);
+        continue;
+      }
+      const c = creqs[listC[r]!]!;
+      const s = sreqs[slotS[k]!]!;
+      // Another candidate as good and as prompt, within the client's connection: a guess.
+      const tier = slotTier[k]!;
+      const near = slotCost[k]! + 0.001;
+      const late = c.legEnd + EPS;
+      let ambiguous = false;
+      for (let x = r * MAX_COMPATIBLE, end = x + listLen[r]!; x < end; x++) {
+        if (x !== k && slotTier[x] === tier && slotCost[x]! < near && slotT[x]! <= late) {
+          ambiguous = true;
+          break;
+        }
+      }
+      if (ambiguous) slotFit[k]! |= FIT_AMBIGUOUS;
+      else slotFit[k]! &= ~FIT_AMBIGUOUS;
+      assign(c, s, k);
     }
-    k.fit.ambiguous = byC.get(k.c)!.some((r) => r !== k && r.tier === k.tier && r.cost < k.cost + 0.001 && r.s.t <= k.c.leg.end + EPS);
-    assign(k.c, k.s, k.fit);
   }
-  // Concurrent identical requests: a greedy choice can leave one without a counterpart that a
-  // short chain of reassignments frees (an augmenting path, as in bipartite matching).
-  for (const [c, mine] of byC) {
-    if (c.match !== null) continue;
-    if (augment(c, byC, AUGMENT_DEPTH, new Set())) mine.forEach((k) => (k.fit.ambiguous = true));
+
+  private augment(c: CReq, depth: number): boolean {
+    const r = c.rank;
+    if (r < 0) return false;
+    for (let k = r * MAX_COMPATIBLE, end = k + listLen[r]!; k < end; k++) {
+      const s = this.sreqs[slotS[k]!]!;
+      if (s.visit === visitStamp) continue;
+      s.visit = visitStamp;
+      const other = s.owner;
+      if (other === null || (depth > 0 && other.rank >= 0 && this.augment(other, depth - 1))) {
+        assign(c, s, k);
+        return true;
+      }
+    }
+    return false;
   }
-  uncross(byC);
+
+  /**
+   * Identical concurrent requests, told apart by timing alone: when every server request comes
+   * after both client requests and every relayed answer after both server answers, the forward
+   * plus relay delays of two pairs add up to the same total whether they cross or not, so the
+   * greedy order (smallest single delay first) picks crossing pairs as often as not. The proxy
+   * forwards in arrival order and relays answers as they come: two pairs of the same tier are
+   * swapped when that makes the delays more even (smaller sum of squares, which the
+   * order-keeping assignment minimises). But never into pairs the skew tolerance alone allows
+   * (a request forwarded before it came, an answer relayed before the server's), and always out
+   * of them: the greedy costs count such a delay as positive. Each swap lowers (backward time,
+   * sum of squares), so this ends; the bound is only a guard.
+   */
+  private uncross(): void {
+    const creqs = this.creqs;
+    const sreqs = this.sreqs;
+    // Lists by rank, taken from the end.
+    const work: number[] = [];
+    for (let r = 0; r < this.lists; r++) work.push(r);
+    let budget = 4 * this.lists;
+    for (let r = work.pop(); r !== undefined && budget > 0; r = work.pop()) {
+      const c = creqs[listC[r]!]!;
+      const s = c.match;
+      const len = listLen[r]!;
+      if (s === null || len < 2) continue;
+      const base = r * MAX_COMPATIBLE;
+      const cur = slotOf(r, s.idx);
+      if (cur < 0) continue;
+      const tier = slotTier[cur]!;
+      for (let k = base; k < base + len; k++) {
+        if (k === cur || slotTier[k] !== tier) continue;
+        const ks = sreqs[slotS[k]!]!;
+        const other = ks.owner;
+        if (other === null || other === c || other.rank < 0) continue;
+        // Their candidates for what each has now (the first such, as a search from the top finds).
+        let cur2 = -1;
+        let alt2 = -1;
+        for (let x = other.rank * MAX_COMPATIBLE, end = x + listLen[other.rank]!; x < end; x++) {
+          const xs = slotS[x]!;
+          if (cur2 < 0 && xs === ks.idx) cur2 = x;
+          else if (alt2 < 0 && xs === s.idx) alt2 = x;
+        }
+        if (cur2 < 0 || alt2 < 0 || slotTier[cur2] !== tier || slotTier[alt2] !== tier) continue;
+        // Fewer impossibilities first (forwarded before it came, relayed before it came back),
+        // then more even delays.
+        const before = backwards(c, s) + backwards(other, ks);
+        const after = backwards(c, ks) + backwards(other, s);
+        if (after > before - BACKWARDS_MARGIN && (after > before + BACKWARDS_MARGIN || spread(c, ks) + spread(other, s) >= spread(c, s) + spread(other, ks) - UNCROSS_MARGIN)) continue;
+        assign(c, ks, k);
+        assign(other, s, alt2);
+        slotFit[k]! |= FIT_AMBIGUOUS;
+        slotFit[alt2]! |= FIT_AMBIGUOUS;
+        work.push(r, other.rank);
+        budget--;
+        break;
+      }
+    }
+  }
+
+  /**
+   * Compatibility of a client request with a server request of its window (scan: sent within
+   * [ready - SKEW, upper], answers of one status in order): its FIT_* bits (its score in
+   * `fitScore[0]`), -1 when excluded.
+   */
+  private scoreOf(c: CReq, s: SReq): number {
+    // Cheapest tests first: this runs for every request in every window.
+    if (s.method !== c.method) return -1;
+    // A connection's first request is the one the proxy opened it for: ready before its SYN.
+    if (s.firstSyn < c.ready - SKEW) return -1;
+    let respMatch = false;
+    const cr = c.final;
+    const sr = s.final;
+    if (cr !== null && sr !== null) {
+      const rb = compareBodies(sr, cr);
+      // Another body is another response, unless the proxy compressed it.
+      if (rb === 'changed' && encodingOf(s, sr) === encodingOf(c, cr)) return -1;
+      respMatch = rb === 'same' || rb === 'reframed';
+    }
+    const body = compareBodies(c.req, s.req);
+    if (body === 'changed') return -1;
+    let ppNamed = false;
+    if (s.ppSource !== null) {
+      if (!c.endpoints.includes(s.ppSource)) return -1;
+      ppNamed = true;
+    }
+    const hf = headerFacts(c, s);
+    const fwd = hf.fwd;
+    if (fwd === 'no') return -1;
+    if (this.relaxed) {
+      if (!targetsRelated(c.req.target, s.req.target)) return -1;
+      if (normalizeHost(c.req) !== null && normalizeHost(s.req) === null) return -1;
+    }
+    if (hf.total >= 3 && hf.common / hf.total < 0.34) return -1;
+    const bodyMatch = (body === 'same' || body === 'reframed') && c.req.body.length > 0;
+    fitScore[0] = (hf.total > 0 ? hf.common / hf.total : 1) + (fwd === 'yes' ? 1 : 0) + (ppNamed ? 2 : 0)
+      + (respMatch ? 0.5 : 0) + (bodyMatch ? 0.5 : 0);
+    return (fwd === 'yes' ? FIT_FWD : 0) | (ppNamed ? FIT_PP : 0) | (respMatch ? FIT_RESP : 0) | (bodyMatch ? FIT_BODY : 0);
+  }
 }
 
-/**
- * Identical concurrent requests, told apart by timing alone: when every server request comes
- * after both client requests and every relayed answer after both server answers, the forward
- * plus relay delays of two pairs add up to the same total whether they cross or not, so the
- * greedy order (smallest single delay first) picks crossing pairs as often as not. The proxy
- * forwards in arrival order and relays answers as they come: two pairs of the same tier are
- * swapped when that makes the delays more even (smaller sum of squares, which the
- * order-keeping assignment minimises). But never into pairs the skew tolerance alone allows
- * (a request forwarded before it came, an answer relayed before the server's), and always out
- * of them: the greedy costs count such a delay as positive. Each swap lowers (backward time,
- * sum of squares), so this ends; the bound is only a guard.
- */
-function uncross(byC: ReadonlyMap<CReq, Candidate[]>): void {
-  const work = [...byC.keys()];
-  let budget = 4 * work.length;
-  for (let c = work.pop(); c !== undefined && budget > 0; c = work.pop()) {
-    const s = c.match;
-    const mine = byC.get(c)!;
-    if (s === null || mine.length < 2) continue;
-    const cur = mine.find((k) => k.s === s);
-    if (cur === undefined) continue;
-    for (const k of mine) {
-      const other = k.s.owner;
-      if (k === cur || k.tier !== cur.tier || other === null || other === c) continue;
-      const theirs = byC.get(other);
-      const cur2 = theirs?.find((x) => x.s === k.s);
-      const alt2 = theirs?.find((x) => x.s === s);
-      if (cur2 === undefined || alt2 === undefined || cur2.tier !== cur.tier || alt2.tier !== cur.tier) continue;
-      // Fewer impossibilities first (forwarded before it came, relayed before it came back),
-      // then more even delays.
-      const before = backwards(cur) + backwards(cur2);
-      const after = backwards(k) + backwards(alt2);
-      if (after > before - BACKWARDS_MARGIN && (after > before + BACKWARDS_MARGIN || spread(k) + spread(alt2) >= spread(cur) + spread(cur2) - UNCROSS_MARGIN)) continue;
-      assign(c, k.s, k.fit);
-      assign(other, s, alt2.fit);
-      k.fit.ambiguous = alt2.fit.ambiguous = true;
-      work.push(c, other);
-      budget--;
-      break;
-    }
+/** The score scoreOf found (a typed slot: a number variable would box every score). */
+const fitScore = new Float64Array(1);
+
+/** The slot of list r that holds server request `idx`, or -1. */
+function slotOf(r: number, idx: number): number {
+  for (let k = r * MAX_COMPATIBLE, end = k + listLen[r]!; k < end; k++) if (slotS[k] === idx) return k;
+  return -1;
+}
+
+/** Content-Encoding of a request's final response, read once. */
+function encodingOf(x: CReq | SReq, final: HttpResponse): string | undefined {
+  if (x.enc === null) x.enc = headerValue(final.headers, 'content-encoding');
+  return x.enc;
+}
+
+/** Whether candidate slot x comes before slot y: preference order, then list order (the slot numbers). */
+function slotLess(x: number, y: number): boolean {
+  const p = slotTier[y]! - slotTier[x]! || slotCost[x]! - slotCost[y]! || listReady[(x / MAX_COMPATIBLE) | 0]! - listReady[(y / MAX_COMPATIBLE) | 0]! || slotT[x]! - slotT[y]!;
+  return p !== 0 ? p < 0 : x < y;
+}
+
+function heapPush(size: number, k: number): number {
+  const a = heapSlots;
+  let i = size;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (!slotLess(k, a[parent]!)) break;
+    a[i] = a[parent]!;
+    i = parent;
   }
+  a[i] = k;
+  return size + 1;
+}
+
+/** Removes the top (a[0]); returns the new size. */
+function heapPop(size: number): number {
+  const a = heapSlots;
+  const n = size - 1;
+  if (n <= 0) return 0;
+  const last = a[n]!;
+  let i = 0;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= n) break;
+    const r = l + 1;
+    const m = r < n && slotLess(a[r]!, a[l]!) ? r : l;
+    if (!slotLess(a[m]!, last)) break;
+    a[i] = a[m]!;
+    i = m;
+  }
+  a[i] = last;
+  return n;
 }
 
 /**
@@ -289,156 +586,30 @@ function uncross(byC: ReadonlyMap<CReq, Candidate[]>): void {
  * client had sent it, or relay the answer before the server's came. Only timestamp skew allows
  * it (SKEW), so of two ways to pair the one with less of it is the likelier.
  */
-function backwards(k: Candidate): number {
-  const cr = k.c.final;
-  const sr = k.s.final;
-  const relay = cr !== null && sr !== null ? cr.firstByteTs - sr.firstByteTs : 0;
-  return Math.max(0, k.c.ready - k.s.t) + Math.max(0, -relay);
+function backwards(c: CReq, s: SReq): number {
+  const relay = c.final !== null && s.final !== null ? c.finalTs - s.finalTs : 0;
+  return Math.max(0, c.ready - s.t) + Math.max(0, -relay);
 }
 
 /** Squared forward and relay delays of a pair (seconds²). */
-function spread(k: Candidate): number {
-  const forward = k.s.t - k.c.ready;
-  const cr = k.c.final;
-  const sr = k.s.final;
-  const relay = cr !== null && sr !== null ? cr.firstByteTs - sr.firstByteTs : 0;
+function spread(c: CReq, s: SReq): number {
+  const forward = s.t - c.ready;
+  const relay = c.final !== null && s.final !== null ? c.finalTs - s.finalTs : 0;
   return forward * forward + relay * relay;
-}
-
-/** A binary heap of candidates: preference order, then list order (their place in a stable sort). */
-class CandidateHeap {
-  private readonly a: Candidate[] = [];
-
-  private static less(x: Candidate, y: Candidate): boolean {
-    const p = preference(x, y);
-    return p !== 0 ? p < 0 : x.rank !== y.rank ? x.rank < y.rank : x.next < y.next;
-  }
-
-  push(k: Candidate): void {
-    const a = this.a;
-    let i = a.length;
-    a.push(k);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!CandidateHeap.less(k, a[parent]!)) break;
-      a[i] = a[parent]!;
-      i = parent;
-    }
-    a[i] = k;
-  }
-
-  pop(): Candidate | undefined {
-    const a = this.a;
-    const top = a[0];
-    const last = a.pop();
-    if (top === undefined || last === undefined || a.length === 0) return top;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= a.length) break;
-      const r = l + 1;
-      const m = r < a.length && CandidateHeap.less(a[r]!, a[l]!) ? r : l;
-      if (!CandidateHeap.less(a[m]!, last)) break;
-      a[i] = a[m]!;
-      i = m;
-    }
-    a[i] = last;
-    return top;
-  }
-}
-
-/** Inserts k into a preference-sorted list after its equals, keeping at most MAX_COMPATIBLE. */
-function insertBounded(list: Candidate[], k: Candidate): void {
-  let i = list.length;
-  while (i > 0 && preference(list[i - 1]!, k) > 0) i--;
-  if (i >= MAX_COMPATIBLE) return;
-  list.splice(i, 0, k);
-  if (list.length > MAX_COMPATIBLE) list.length = MAX_COMPATIBLE;
-  for (let j = i; j < list.length; j++) list[j]!.next = j;
-}
-
-function augment(c: CReq, byC: ReadonlyMap<CReq, Candidate[]>, depth: number, visited: Set<SReq>): boolean {
-  for (const k of byC.get(c) ?? []) {
-    if (visited.has(k.s)) continue;
-    visited.add(k.s);
-    const other = k.s.owner;
-    if (other === null || (depth > 0 && byC.has(other) && augment(other, byC, depth - 1, visited))) {
-      assign(c, k.s, k.fit);
-      return true;
-    }
-  }
-  return false;
-}
-
-function preference(a: Candidate, b: Candidate): number {
-  return b.tier - a.tier || a.cost - b.cost || a.c.ready - b.c.ready || a.s.t - b.s.t;
-}
-
-/** preference(a, b) for a b not built yet, from its parts. */
-function preferenceTo(a: Candidate, tier: number, cost: number, ready: number, t: number): number {
-  return tier - a.tier || a.cost - cost || a.c.ready - ready || a.s.t - t;
 }
 
 function costOf(c: CReq, s: SReq): number {
   const forward = s.t - c.ready; // negative only by timestamp skew
-  const cr = c.final;
-  const sr = s.final;
-  const relay = cr !== null && sr !== null ? cr.firstByteTs - sr.firstByteTs : 0;
+  const relay = c.final !== null && s.final !== null ? c.finalTs - s.finalTs : 0;
   // Backward time (skew, or the wrong pair) weighs more than delay: a proxy waits, it never anticipates.
   return Math.abs(forward) + Math.abs(relay) + BACKWARD_WEIGHT * (Math.max(0, -forward) + Math.max(0, -relay));
 }
 
-function assign(c: CReq, s: SReq, fit: Fit): void {
+function assign(c: CReq, s: SReq, slot: number): void {
   c.match = s;
-  c.fit = fit;
+  c.slot = slot;
   s.owner = c;
-}
-
-/** What scoreOf found besides the score, read by fitFromScratch right after (no Fit per compatible pair). */
-const scratch: { fwd: NamesClient; pp: boolean; respMatch: boolean; bodyMatch: boolean } = { fwd: 'absent', pp: false, respMatch: false, bodyMatch: false };
-
-function fitFromScratch(score: number, relaxed: boolean): Fit {
-  return { score, fwd: scratch.fwd, pp: scratch.pp, relaxed, respMatch: scratch.respMatch, bodyMatch: scratch.bodyMatch, ambiguous: false };
-}
-
-/** Compatibility of a client request with a server request, scored (the rest in `scratch`); -1 when excluded. */
-function scoreOf(c: CReq, s: SReq, relaxed: boolean): number {
-  // Cheapest tests first: this runs for every request in every window.
-  if (s.req.method !== c.req.method || s.t < c.ready - SKEW || s.t > c.upper) return -1;
-  // A connection's first request is the one the proxy opened it for: ready before its SYN.
-  if (s.req.index === 0 && s.leg.synTs !== null && s.leg.synTs < c.ready - SKEW) return -1;
-  let respMatch = false;
-  const cr = c.final;
-  const sr = s.final;
-  if (cr !== null && sr !== null) {
-    if (cr.status !== sr.status || cr.firstByteTs < sr.firstByteTs - SKEW) return -1;
-    const rb = compareBodies(sr, cr);
-    // Another body is another response, unless the proxy compressed it.
-    if (rb === 'changed' && headerValue(sr.headers, 'content-encoding') === headerValue(cr.headers, 'content-encoding')) return -1;
-    respMatch = rb === 'same' || rb === 'reframed';
-  }
-  const body = compareBodies(c.req, s.req);
-  if (body === 'changed') return -1;
-  let ppNamed = false;
-  if (s.ppSource !== null) {
-    if (!c.endpoints.includes(s.ppSource)) return -1;
-    ppNamed = true;
-  }
-  const hf = headerFacts(c, s);
-  const fwd = hf.fwd;
-  if (fwd === 'no') return -1;
-  if (relaxed) {
-    if (!targetsRelated(c.req.target, s.req.target)) return -1;
-    if (normalizeHost(c.req) !== null && normalizeHost(s.req) === null) return -1;
-  }
-  if (hf.total >= 3 && hf.common / hf.total < 0.34) return -1;
-  const bodyMatch = (body === 'same' || body === 'reframed') && c.req.body.length > 0;
-  scratch.fwd = fwd;
-  scratch.pp = ppNamed;
-  scratch.respMatch = respMatch;
-  scratch.bodyMatch = bodyMatch;
-  return (hf.total > 0 ? hf.common / hf.total : 1) + (fwd === 'yes' ? 1 : 0) + (ppNamed ? 2 : 0)
-    + (respMatch ? 0.5 : 0) + (bodyMatch ? 0.5 : 0);
+  sOwned[s.idx] = 1;
 }
 
 interface HeaderFacts {
@@ -449,75 +620,92 @@ interface HeaderFacts {
   fwd: NamesClient;
 }
 
-interface PairMemo {
-  common: number;
-  total: number;
-  fwd: Map<string, NamesClient>;
+/** A client (head text, addresses) pair's header facts against each server head text, by its id. */
+interface Profile {
+  facts: Map<number, HeaderFacts>;
 }
 
 /**
- * What the header lists say about a pair: both depend on the two header blocks only (and the
- * client's addresses), and under load the same few blocks come again and again, so they are
- * memoised per pair of block texts (bounded).
+ * What the header lists say about a pair depends on the two header blocks only (and the client's
+ * addresses), and under load the same few blocks come again and again: memoised per client
+ * profile and server block id. Bounded: when full it starts over, at the start of a call only,
+ * so that ids never change while a call runs.
  */
-let pairMemo = new Map<string, Map<string, PairMemo>>();
-let pairMemoSize = 0;
-const MAX_PAIR_MEMO = 1 << 16;
+const MAX_FACT_IDS = 1 << 14;
+const MAX_FACTS = 1 << 16;
+let headIds = new Map<string, number>();
+let profiles = new Map<string, Map<string, Profile>>();
+let profileCount = 0;
+let factCount = 0;
 
-/** headerFacts' answer: one object, overwritten by every call (asked for every compatible pair). */
-const facts: HeaderFacts = { common: 0, total: 0, fwd: 'absent' };
+function startFactCall(): void {
+  if (headIds.size < MAX_FACT_IDS && profileCount < MAX_FACT_IDS && factCount < MAX_FACTS) return;
+  headIds = new Map();
+  profiles = new Map();
+  profileCount = 0;
+  factCount = 0;
+}
+
+function headIdOf(head: string): number {
+  let id = headIds.get(head);
+  if (id === undefined) headIds.set(head, (id = headIds.size));
+  return id;
+}
+
+function profileOf(head: string, addressKey: string): Profile {
+  let byHead = profiles.get(addressKey);
+  if (byHead === undefined) profiles.set(addressKey, (byHead = new Map()));
+  let p = byHead.get(head);
+  if (p === undefined) {
+    byHead.set(head, (p = { facts: new Map() }));
+    profileCount++;
+  }
+  return p;
+}
 
 function headerFacts(c: CReq, s: SReq): HeaderFacts {
-  if (c.head === undefined || s.head === undefined) {
-    const sim = headerSimilarity(c.req.headers, s.req.headers);
-    facts.common = sim.common;
-    facts.total = sim.total;
-    facts.fwd = forwardingNamesClient(s.req, c.req, c.addresses);
-    return facts;
+  const p = c.profile;
+  if (p === null || s.headId < 0) return factsOf(c, s);
+  let f = p.facts.get(s.headId);
+  if (f === undefined) {
+    p.facts.set(s.headId, (f = factsOf(c, s)));
+    factCount++;
   }
-  let inner = pairMemo.get(c.head);
-  if (inner === undefined) {
-    if (pairMemoSize >= MAX_PAIR_MEMO) {
-      pairMemo = new Map();
-      pairMemoSize = 0;
-    }
-    pairMemo.set(c.head, (inner = new Map()));
-  }
-  let m = inner.get(s.head);
-  if (m === undefined) {
-    const sim = headerSimilarity(c.req.headers, s.req.headers);
-    m = { common: sim.common, total: sim.total, fwd: new Map() };
-    inner.set(s.head, m);
-    pairMemoSize++;
-  }
-  let fwd = m.fwd.get(c.addressKey);
-  if (fwd === undefined) {
-    fwd = forwardingNamesClient(s.req, c.req, c.addresses);
-    m.fwd.set(c.addressKey, fwd);
-  }
-  facts.common = m.common;
-  facts.total = m.total;
-  facts.fwd = fwd;
-  return facts;
+  return f;
 }
 
-function evidenceOf(c: CReq, s: SReq): PairingEvidence[] {
-  const f = c.fit!;
+function factsOf(c: CReq, s: SReq): HeaderFacts {
+  const sim = headerSimilarity(c.req.headers, s.req.headers);
+  return { common: sim.common, total: sim.total, fwd: forwardingNamesClient(s.req, c.req, c.addresses) };
+}
+
+/** Every pairing's evidence is one of a few lists: shared, not built per request. */
+const NO_ATTEMPTS: readonly Leg[] = Object.freeze([]);
+const NO_EVIDENCE: readonly PairingEvidence[] = Object.freeze([]);
+const TIMING_ONLY: readonly PairingEvidence[] = Object.freeze(['timing']);
+/** By bits: 1 forwarded-for, 2 proxy-protocol, 4 timing. */
+const MATCHED_EVIDENCE: readonly (readonly PairingEvidence[])[] = Array.from({ length: 8 }, (_, bits) => {
   const ev: PairingEvidence[] = ['request'];
-  if (f.fwd === 'yes') ev.push('forwarded-for');
-  if (f.pp) ev.push('proxy-protocol');
-  const opened = synTime(s.leg);
-  if (opened >= synTime(c.leg) - EPS && opened <= c.leg.end + EPS) ev.push('timing');
-  return ev;
+  if ((bits & 1) !== 0) ev.push('forwarded-for');
+  if ((bits & 2) !== 0) ev.push('proxy-protocol');
+  if ((bits & 4) !== 0) ev.push('timing');
+  return Object.freeze(ev);
+});
+
+function evidenceOf(c: CReq, s: SReq): readonly PairingEvidence[] {
+  const f = c.fit;
+  const opened = s.syn;
+  const timing = opened >= c.syn - EPS && opened <= c.legEnd + EPS;
+  return MATCHED_EVIDENCE[((f & FIT_FWD) !== 0 ? 1 : 0) | ((f & FIT_PP) !== 0 ? 2 : 0) | (timing ? 4 : 0)]!;
 }
 
-function confidenceOf(f: Fit): number {
-  if (f.pp) return 1;
-  let v = f.relaxed ? 0.45 : 0.7;
-  if (f.fwd === 'yes') v += 0.15;
-  if (f.respMatch) v += 0.1;
-  if (f.bodyMatch) v += 0.05;
-  if (f.ambiguous) v -= 0.15;
+function confidenceOf(f: number): number {
+  if ((f & FIT_PP) !== 0) return 1;
+  let v = (f & FIT_RELAXED) !== 0 ? 0.45 : 0.7;
+  if ((f & FIT_FWD) !== 0) v += 0.15;
+  if ((f & FIT_RESP) !== 0) v += 0.1;
+  if ((f & FIT_BODY) !== 0) v += 0.05;
+  if ((f & FIT_AMBIGUOUS) !== 0) v -= 0.15;
   return Math.round(Math.min(1, Math.max(0.1, v)) * 100) / 100;
 }
 

@@ -11,7 +11,7 @@
  */
 import { AttemptPool } from './connect-attempts.js';
 import type { Leg, PairingEvidence } from './model.js';
-import { EPS, isConnectOnly, payloadBytes, payloadHead, prefixAgreement, readyTime, synTime, lowerBound } from './leg-util.js';
+import { EPS, isConnectOnly, order, payloadBytes, payloadHead, prefixAgreement, readyTime, synTime, lowerBound } from './leg-util.js';
 
 const TIGHT = 0.05;
 
@@ -39,7 +39,7 @@ interface Candidate {
  */
 export function pairTcp(clientLegs: readonly Leg[], serverLegs: readonly Leg[], pool: AttemptPool): TcpPairing[] {
   const servers = serverLegs.filter((y) => !isConnectOnly(y) || y.establishedTs !== null)
-    .sort((a, b) => synTime(a) - synTime(b));
+    .sort((a, b) => order(synTime(a), synTime(b)));
   const starts = servers.map(synTime);
   const cands: Candidate[] = [];
   for (const x of clientLegs) {
@@ -69,7 +69,7 @@ export function pairTcp(clientLegs: readonly Leg[], serverLegs: readonly Leg[], 
   for (const c of uncross([...takenX.values()], cands)) takenX.set(c.x, c);
 
   const out: TcpPairing[] = [];
-  for (const x of [...clientLegs].sort((a, b) => synTime(a) - synTime(b))) {
+  for (const x of [...clientLegs].sort((a, b) => order(synTime(a), synTime(b)))) {
     const c = takenX.get(x);
     if (c === undefined && x.http !== null) continue; // left to http pairing
     const closedByProxy = x.dirs[1].finTs ?? x.dirs[1].rstTs;
@@ -103,7 +103,7 @@ function uncross(chosen: Candidate[], cands: readonly Candidate[]): Candidate[] 
     if (m === undefined) byPair.set(c.x, (m = new Map()));
     m.set(c.y, c);
   }
-  chosen.sort((a, b) => readyTime(a.x) - readyTime(b.x));
+  chosen.sort((a, b) => order(readyTime(a.x), readyTime(b.x)));
   for (let swapped = true; swapped; ) {
     swapped = false;
     for (let i = 0; i + 1 < chosen.length; i++) {

@@ -38,7 +38,7 @@ import type { Leg, ProxyInfo, ProxyMode, ServerOnlyConnection, Session } from '.
 import { detectProxies } from './proxy-detect.js';
 import { classifyServerOnly } from './server-only.js';
 import { httpSession, tcpSession, unpairedSession, type SharedLegs } from './session-build.js';
-import { compareAddresses, compareEndpoints, EPS, isConnectOnly, readyTime, requestReady, responseTo, splitEndpoint, synTime } from './leg-util.js';
+import { compareAddresses, compareEndpoints, EPS, isConnectOnly, order, readyTime, requestReady, responseTo, splitEndpoint, synTime } from './leg-util.js';
 
 /** Legs held for proxy detection: this many, or WARMUP_SECONDS of capture time once there are WARMUP_MIN_LEGS. */
 export const WARMUP_LEGS = 4096;
@@ -396,7 +396,7 @@ export class StreamCorrelator {
     }
     p.clients = remaining;
     // A session's start and id are its client leg's.
-    done.sort((a, b) => a.c.start - b.c.start || Number(a.c.id) - Number(b.c.id));
+    done.sort((a, b) => order(a.c.start, b.c.start) || Number(a.c.id) - Number(b.c.id));
     for (const d of done) {
       const { c, t, hps } = d;
       let s: Session;
