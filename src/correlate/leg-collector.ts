@@ -31,9 +31,9 @@ const FIRST_CAPTURE: number[] = Object.freeze([0]) as unknown as number[];
  * connection needs while open (tuple lists, head buffer, HTTP parsers) then lives in the old
  * generation instead of being allocated, promoted and dropped once per connection.
  */
-const MAX_FREE_BUILDERS = 256;
-/** A reused builder keeps tuple lists up to this many entries (longer ones are dropped). */
-const MAX_KEPT_ENTRIES = 3 * 512;
+const MAX_FREE_BUILDERS = 1024;
+/** A reused builder keeps lists up to this many entries (longer ones are dropped). */
+const MAX_KEPT_ENTRIES = 3 * 64;
 /** Heads are cut from shared slabs of this size (as Node's Buffer pool does), larger ones alone. */
 const SLAB_BYTES = 8192;
 const MAX_SLAB_HEAD = 1024;
@@ -94,14 +94,17 @@ interface Pending {
   ts: number;
 }
 
-const NO_REQUESTS: HttpRequest[] = Object.freeze([]) as unknown as HttpRequest[];
-const NO_RESPONSES: HttpResponse[] = Object.freeze([]) as unknown as HttpResponse[];
 
 class LegBuilder {
   readonly dirs: [DirectionBuilder, DirectionBuilder];
-  /** Shared empty lists until the first message (a new list then: the leg keeps it). */
-  requests: HttpRequest[] = NO_REQUESTS;
-  responses: HttpResponse[] = NO_RESPONSES;
+  /**
+   * Messages so far: the first `requestCount` / `responseCount` entries (the lists are reused,
+   * the leg gets exact-size copies; entries are cleared at reset so none outlives its leg).
+   */
+  requests: (HttpRequest | null)[] = [];
+  requestCount = 0;
+  responses: (HttpResponse | null)[] = [];
+  responseCount = 0;
   /** Created with the first HTTP bytes, then kept (reset) with the builder. */
   parsers: readonly [HttpStreamParser, HttpStreamParser] | null = null;
   /** Whether the parsers have seen anything of this connection (else they need no reset). */
@@ -123,8 +126,10 @@ class LegBuilder {
   reset(): void {
     this.dirs[0].reset();
     this.dirs[1].reset();
-    this.requests = NO_REQUESTS;
-    this.responses = NO_RESPONSES;
+    this.requests = clear(this.requests, this.requestCount);
+    this.requestCount = 0;
+    this.responses = clear(this.responses, this.responseCount);
+    this.responseCount = 0;
     if (this.parsing && this.parsers !== null) {
       this.parsers[0].reset();
       this.parsers[1].reset();
@@ -257,7 +262,9 @@ export class LegCollector implements StreamHandler {
     const parsers = this.parsersOf(b);
     parsers[0].end(c.end);
     parsers[1].end(c.end);
-    const http = !b.notHttp && b.requests.length > 0 ? { requests: exact(b.requests), responses: exact(b.responses), notHttp: false } : null;
+    const http = !b.notHttp && b.requestCount > 0
+      ? { requests: b.requests.slice(0, b.requestCount) as HttpRequest[], responses: b.responses.slice(0, b.responseCount) as HttpResponse[], notHttp: false }
+      : null;
     const leg: Leg = {
       id: c.id,
       client: c.client,
@@ -292,14 +299,11 @@ export class LegCollector implements StreamHandler {
       b.parsers = createHttpConnectionParsers({
         compact: this.compact,
         onMessage: (m) => {
-          if (m.kind === 'request') {
-            if (b.requests === NO_REQUESTS) b.requests = [m];
-            else b.requests.push(m);
-          } else if (b.responses === NO_RESPONSES) b.responses = [m];
-          else b.responses.push(m);
+          if (m.kind === 'request') b.requestCount = put(b.requests, b.requestCount, m);
+          else b.responseCount = put(b.responses, b.responseCount, m);
         },
         onError: (e) => {
-          if (e.fatal && b.requests.length === 0) b.notHttp = true;
+          if (e.fatal && b.requestCount === 0) b.notHttp = true;
         },
       });
     }
@@ -386,12 +390,18 @@ function pushBounded(list: number[], count: number, width: 2 | 3, max: number, a
   return count;
 }
 
-/**
- * The list as the leg keeps it: a copy of exactly its length once it grew past its first
- * element (pushes leave room for more); a single-element literal is exact already.
- */
-function exact<T>(list: T[]): T[] {
-  return list.length === 1 ? list : list.slice();
+/** Stores `item` at `count` in a reused list; returns the new count. */
+function put<T>(list: (T | null)[], count: number, item: T): number {
+  if (count < list.length) list[count] = item;
+  else list.push(item);
+  return count + 1;
+}
+
+/** A reused list with its first `count` entries cleared (a new one when it grew long). */
+function clear<T>(list: (T | null)[], count: number): (T | null)[] {
+  if (list.length > MAX_KEPT_ENTRIES) return [];
+  list.fill(null, 0, count);
+  return list;
 }
 
 function capturesOf(bits: number): number[] {

@@ -158,7 +158,7 @@ const MAX_EXPECTATIONS = 65536;
 const CHUNK_SIZE_LINE = /^([0-9A-Fa-f]{1,13})[ \t]*(?:;.*)?$/s;
 const NO_BYTES = new Uint8Array(0);
 /** reset() keeps a block buffer up to this size (most header blocks fit). */
-const MAX_KEPT_BUF = 4096;
+const MAX_KEPT_BUF = 2048;
 /** Shared empty lists of a draft: never written (a message gets a fresh [] in the plain mode). */
 const NO_FIELDS: HttpHeaders = Object.freeze([]) as unknown as HttpHeaders;
 const NO_CHUNKS: number[] = Object.freeze([]) as unknown as number[];
