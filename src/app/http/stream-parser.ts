@@ -73,8 +73,6 @@ class Draft implements CompactParts {
   headers: HttpHeaders | null = null;
   /** Compact mode: the header block's text (then `headers` holds only the framing fields). */
   head = '';
-  /** Where the fields start in `head` (set at emit). */
-  fieldsFrom = 0;
   /** Compact mode: what that text decides, shared by identical blocks (head-facts.ts). */
   facts: HeadFacts | null = null;
   startLineLength = 0;
@@ -117,7 +115,6 @@ class Draft implements CompactParts {
     this.requestIndex = null;
     this.headers = null;
     this.head = '';
-    this.fieldsFrom = 0;
     this.facts = null;
     this.startLineLength = 0;
     this.trailers = NO_FIELDS;
@@ -1072,7 +1069,6 @@ export class HttpStreamParser {
 
   private compactMessage(d: Draft, end: number, complete: boolean, headerEndOffset: number, keepAlive: boolean): HttpMessage {
     // The draft is the parts (no object per message): it is done with once emitted.
-    d.fieldsFrom = this.firstLineEnd;
     d.headerEndOffset = headerEndOffset;
     d.endOffset = end;
     d.body = compactBody(d.framing, d.length, end - headerEndOffset, d.chunks, d.hash);
