@@ -117,3 +117,34 @@ test('one response header block frames by the request it answers (HEAD: no body)
       order.map((m) => (m === 'GET' ? ['GET', 'content-length', 2, head.length + 2] : ['HEAD', 'none', 0, head.length])));
   }
 });
+
+test('a reset parser pair parses like a new one, whatever state the last connection left it in', () => {
+  const conn = (parsers: ReturnType<typeof createHttpConnectionParsers>, out: HttpMessage[], reqText: string, respText: string, finish: boolean): HttpMessage[] => {
+    const [req, resp] = parsers;
+    req.push(100, bytes(reqText), 1);
+    resp.push(200, bytes(respText), 2);
+    if (finish) {
+      req.end(3);
+      resp.end(3);
+    }
+    return out;
+  };
+  const upgrade = 'GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nmore bytes';
+  const reqs = 'POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcGET /b HTTP/1.0\r\n\r\n';
+  const resps = 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n';
+  for (const compact of [true, false]) {
+    const fresh: HttpMessage[] = [];
+    conn(createHttpConnectionParsers({ compact, onMessage: (m) => fresh.push(plainOf(m)) }), fresh, reqs, resps, true);
+    // Left unfinished: a request held for its Upgrade verdict, a response cut in its header block.
+    let out: HttpMessage[] = [];
+    const parsers = createHttpConnectionParsers({ compact, onMessage: (m) => out.push(plainOf(m)) });
+    conn(parsers, out, upgrade, 'HTTP/1.1 101 Switch', false);
+    parsers[0].reset();
+    parsers[1].reset();
+    out = [];
+    conn(parsers, out, reqs, resps, true);
+    assert.deepEqual(out, fresh);
+    assert.equal(parsers[0].messages, 2);
+    assert.equal(parsers[1].notHttp, false);
+  }
+});

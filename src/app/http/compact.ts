@@ -153,12 +153,10 @@ export function compactBody(framing: BodyFraming, length: number, wireLength: nu
  * and headers, and the notes as the draft collected them.
  */
 export type CompactParts = Pick<HttpMessageBase,
-  'index' | 'version' | 'trailers' | 'offset' | 'headerEndOffset' | 'endOffset' | 'body' | 'firstByteTs' |
+  'index' | 'trailers' | 'offset' | 'headerEndOffset' | 'endOffset' | 'body' | 'firstByteTs' |
   'headersCompleteTs' | 'lastByteTs' | 'damaged' | 'missingBytes' | 'complete' | 'keepAlive'> & {
   /** The header block as received: start line, fields, blank line (cut short when the message is). */
   head: string;
-  /** Where the fields start in `head`: just after the start line's LF. */
-  fieldsFrom: number;
   notes: Set<HttpNote>;
 };
 
@@ -166,11 +164,14 @@ const DAMAGED = 1;
 const COMPLETE = 2;
 const KEEP_ALIVE = 4;
 const INTERIM = 8;
+/** A response's status, 0-999, above the flags. */
+const STATUS_SHIFT = 4;
 
-/** What few messages have: trailer fields, notes. */
+/** What few messages have: trailer fields, notes, missing bytes. */
 interface Rare {
   trailers: HttpHeaders;
   notes: HttpNote[];
+  missingBytes: number;
 }
 
 /** A message's later times, when one differs from its first byte's (not when it came in one segment). */
@@ -179,11 +180,20 @@ interface Later {
   lastByteTs: number;
 }
 
+/** Where the fields start in a header block: just after the start line's LF. */
+function fieldsStart(head: string): number {
+  return head.indexOf('\n') + 1;
+}
+
+/** Length of the start line in a header block, without its line ending. */
+function startLineEnd(head: string): number {
+  const lf = fieldsStart(head) - 1;
+  return lf > 0 && head.charCodeAt(lf - 1) === 0x0d ? lf - 1 : lf;
+}
+
 abstract class CompactMessage {
   readonly index: number;
   readonly head: string;
-  readonly fieldsFrom: number;
-  readonly version: string;
   readonly offset: number;
   readonly headerEndOffset: number;
   readonly endOffset: number;
@@ -191,15 +201,13 @@ abstract class CompactMessage {
   private first: number;
   /** Null while both later times equal the first: two boxed numbers less per message. */
   private later: Later | null;
-  readonly missingBytes: number;
+  /** Flags, and a response's status. */
   protected readonly bits: number;
   private readonly rare: Rare | null;
 
-  constructor(p: CompactParts, interim: boolean) {
+  constructor(p: CompactParts, interim: boolean, status: number) {
     this.index = p.index;
     this.head = p.head;
-    this.fieldsFrom = p.fieldsFrom;
-    this.version = p.version;
     this.offset = p.offset;
     this.headerEndOffset = p.headerEndOffset;
     this.endOffset = p.endOffset;
@@ -207,10 +215,9 @@ abstract class CompactMessage {
     this.first = p.firstByteTs;
     this.later = p.headersCompleteTs === p.firstByteTs && p.lastByteTs === p.firstByteTs ? null
       : { headersCompleteTs: p.headersCompleteTs, lastByteTs: p.lastByteTs };
-    this.missingBytes = p.missingBytes;
-    this.bits = (p.damaged ? DAMAGED : 0) | (p.complete ? COMPLETE : 0) | (p.keepAlive ? KEEP_ALIVE : 0) | (interim ? INTERIM : 0);
-    this.rare = p.trailers.length === 0 && p.notes.size === 0 ? null
-      : { trailers: p.trailers.length === 0 ? EMPTY_HEADERS : p.trailers, notes: p.notes.size === 0 ? EMPTY_NOTES : [...p.notes] };
+    this.bits = (p.damaged ? DAMAGED : 0) | (p.complete ? COMPLETE : 0) | (p.keepAlive ? KEEP_ALIVE : 0) | (interim ? INTERIM : 0) | (status << STATUS_SHIFT);
+    this.rare = p.trailers.length === 0 && p.notes.size === 0 && p.missingBytes === 0 ? null
+      : { trailers: p.trailers.length === 0 ? EMPTY_HEADERS : p.trailers, notes: p.notes.size === 0 ? EMPTY_NOTES : [...p.notes], missingBytes: p.missingBytes };
   }
 
   get firstByteTs(): number {
@@ -253,6 +260,10 @@ abstract class CompactMessage {
     return (this.bits & KEEP_ALIVE) !== 0;
   }
 
+  get missingBytes(): number {
+    return this.rare?.missingBytes ?? 0;
+  }
+
   get trailers(): HttpHeaders {
     return this.rare?.trailers ?? EMPTY_HEADERS;
   }
@@ -261,19 +272,27 @@ abstract class CompactMessage {
     return this.rare?.notes ?? EMPTY_NOTES;
   }
 
+  /** Where the fields start in `head`: just after the start line's LF. */
+  get fieldsFrom(): number {
+    return fieldsStart(this.head);
+  }
+
   /** Length of the start line in `head`, without its line ending. */
   get startLineLength(): number {
-    const lf = this.fieldsFrom - 1;
-    return lf > 0 && this.head.charCodeAt(lf - 1) === 0x0d ? lf - 1 : lf;
+    return startLineEnd(this.head);
   }
 
   get startLine(): string {
     return this.head.slice(0, this.startLineLength);
   }
 
+  /** 'HTTP/1.1' or 'HTTP/1.0' (shared strings), from the start line. */
+  abstract get version(): string;
+
   /** Decoded on first use, shared by messages with the same header block: never modify it. */
   get headers(): HttpHeaders {
-    return this.fieldsFrom >= this.head.length ? EMPTY_HEADERS : headersOfBlock(this.head, this.fieldsFrom);
+    const from = this.fieldsFrom;
+    return from >= this.head.length ? EMPTY_HEADERS : headersOfBlock(this.head, from);
   }
 
   get headerBytes(): number {
@@ -305,9 +324,14 @@ export class CompactRequest extends CompactMessage implements HttpRequest {
   readonly target: string;
 
   constructor(p: CompactParts, method: string, target: string) {
-    super(p, false);
+    super(p, false, 0);
     this.method = method;
     this.target = target;
+  }
+
+  get version(): string {
+    const stop = startLineEnd(this.head);
+    return commonSlice(this.head, stop - 8, stop);
   }
 
   get kind(): 'request' {
@@ -316,17 +340,23 @@ export class CompactRequest extends CompactMessage implements HttpRequest {
 }
 
 export class CompactResponse extends CompactMessage implements HttpResponse {
-  readonly status: number;
   readonly reason: string;
   readonly requestMethod: string | null;
   readonly requestIndex: number | null;
 
   constructor(p: CompactParts, status: number, reason: string, requestMethod: string | null, requestIndex: number | null) {
-    super(p, status >= 100 && status < 200 && status !== 101);
-    this.status = status;
+    super(p, status >= 100 && status < 200 && status !== 101, status);
     this.reason = reason;
     this.requestMethod = requestMethod;
     this.requestIndex = requestIndex;
+  }
+
+  get status(): number {
+    return this.bits >>> STATUS_SHIFT;
+  }
+
+  get version(): string {
+    return commonSlice(this.head, 0, 8);
   }
 
   get kind(): 'response' {

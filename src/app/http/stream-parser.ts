@@ -73,8 +73,6 @@ class Draft implements CompactParts {
   headers: HttpHeaders | null = null;
   /** Compact mode: the header block's text (then `headers` holds only the framing fields). */
   head = '';
-  /** Where the fields start in `head` (set at emit). */
-  fieldsFrom = 0;
   /** Compact mode: what that text decides, shared by identical blocks (head-facts.ts). */
   facts: HeadFacts | null = null;
   startLineLength = 0;
@@ -117,7 +115,6 @@ class Draft implements CompactParts {
     this.requestIndex = null;
     this.headers = null;
     this.head = '';
-    this.fieldsFrom = 0;
     this.facts = null;
     this.startLineLength = 0;
     this.trailers = NO_FIELDS;
@@ -157,6 +154,8 @@ const MAX_CHUNKS_KEPT = 4096;
 const MAX_EXPECTATIONS = 65536;
 const CHUNK_SIZE_LINE = /^([0-9A-Fa-f]{1,13})[ \t]*(?:;.*)?$/s;
 const NO_BYTES = new Uint8Array(0);
+/** reset() keeps a block buffer up to this size (most header blocks fit). */
+const MAX_KEPT_BUF = 2048;
 /** Shared empty lists of a draft: never written (a message gets a fresh [] in the plain mode). */
 const NO_FIELDS: HttpHeaders = Object.freeze([]) as unknown as HttpHeaders;
 const NO_CHUNKS: number[] = Object.freeze([]) as unknown as number[];
@@ -255,6 +254,43 @@ export class HttpStreamParser {
     this.maxHeaderBytes = Math.max(64, opts.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES);
     this.responses = this.role === 'request' ? (responses ?? opts.responses ?? null) : null;
     this.compact = opts.compact === true;
+  }
+
+  /**
+   * Back to the state of a new parser (same options), for the next connection: a pool reuses
+   * parsers so that per-connection state is not allocated, promoted and dropped for each one.
+   * What was emitted stays the consumer's; the block buffer is kept unless it grew large.
+   */
+  reset(): void {
+    this.notHttp = false;
+    this.skippedBytes = 0;
+    this.missingBytes = 0;
+    this.ignoredBytes = 0;
+    this.messages = 0;
+    this.state = 'idle';
+    this.next = 0;
+    this.started = false;
+    this.draft = null;
+    this.prevHead = null;
+    this.nextIndex = 0;
+    this.prevKeepAlive = true;
+    this.leadingEmpty = 0;
+    this.resynced = false;
+    if (this.buf.length > MAX_KEPT_BUF) this.buf = NO_BYTES;
+    this.bufLen = 0;
+    this.bufBase = 0;
+    this.scanPos = 0;
+    this.lineStart = 0;
+    this.lineIndex = 0;
+    this.firstLineEnd = 0;
+    this.lineTs = 0;
+    this.lineTail = false;
+    this.remaining = 0;
+    this.crSeen = false;
+    if (this.expectations.length > 0) this.expectations.length = 0;
+    this.expectationCount = 0;
+    if (this.queue.length > 0) this.queue = [];
+    this.queuedBytes = 0;
   }
 
   /**
@@ -543,7 +579,8 @@ export class HttpStreamParser {
     if (need > this.buf.length) {
       let size = Math.max(256, this.buf.length);
       while (size < need) size *= 2;
-      const bigger = Buffer.allocUnsafe(size);
+      // Not from Node's shared pool: a reused parser keeps its buffer, which must not pin a pool slab.
+      const bigger = Buffer.allocUnsafeSlow(size);
       bigger.set(this.buf.subarray(0, this.bufLen));
       this.buf = bigger;
     }
@@ -1032,7 +1069,6 @@ export class HttpStreamParser {
 
   private compactMessage(d: Draft, end: number, complete: boolean, headerEndOffset: number, keepAlive: boolean): HttpMessage {
     // The draft is the parts (no object per message): it is done with once emitted.
-    d.fieldsFrom = this.firstLineEnd;
     d.headerEndOffset = headerEndOffset;
     d.endOffset = end;
     d.body = compactBody(d.framing, d.length, end - headerEndOffset, d.chunks, d.hash);
