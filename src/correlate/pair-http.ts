@@ -242,6 +242,11 @@ let listC = new Int32Array(0);
 /** Per list: its client request's ready time (the third key of the preference order). */
 let listReady = new Float64Array(0);
 let heapSlots = new Int32Array(0);
+/** Per list: its client request's match (a server request's idx), -1: none. */
+let listMatch = new Int32Array(0);
+/** Per list: its client request's final response time, and whether it has one (uncross reads them). */
+let listFinalTs = new Float64Array(0);
+let listAnswered = new Uint8Array(0);
 /**
  * Per server request of the call (by idx, its place in time order), what the window scan reads
  * of every one it passes: in arrays rather than the scattered records. sOwned: owner !== null.
@@ -252,6 +257,8 @@ let sStatus = new Float64Array(0);
 let sFinalTs = new Float64Array(0);
 let sFirstSyn = new Float64Array(0);
 let sSig = new Int32Array(0);
+/** The list of its owner in this pass, -1: none (or an owner of an earlier pass). */
+let sOwnerList = new Int32Array(0);
 /** S_FINAL: it has a final response; S_PP: its leg has a PROXY header naming a source. */
 let sFlags = new Uint8Array(0);
 const S_FINAL = 1;
@@ -276,6 +283,9 @@ function allocScratch(n: number): void {
   listC = new Int32Array(n);
   listReady = new Float64Array(n);
   heapSlots = new Int32Array(n);
+  listMatch = new Int32Array(n);
+  listFinalTs = new Float64Array(n);
+  listAnswered = new Uint8Array(n);
 }
 
 function trimScratch(): void {
@@ -290,6 +300,7 @@ function allocServerScratch(n: number): void {
   sFinalTs = new Float64Array(n);
   sFirstSyn = new Float64Array(n);
   sSig = new Int32Array(n);
+  sOwnerList = new Int32Array(n);
   sFlags = new Uint8Array(n);
 }
 
@@ -331,6 +342,7 @@ class Pass {
     this.relaxed = relaxed;
     const creqs = this.creqs;
     ensureScratch(creqs.length);
+    sOwnerList.fill(-1, 0, this.sreqs.length);
     let lists = 0;
     for (let ci = 0; ci < creqs.length; ci++) {
       const c = creqs[ci]!;
@@ -340,6 +352,9 @@ class Pass {
       if (list === undefined) continue;
       if (this.scan(c, list, lists)) {
         c.rank = lists;
+        listMatch[lists] = -1;
+        listFinalTs[lists] = c.finalTs;
+        listAnswered[lists] = c.final !== null ? 1 : 0;
         listReady[lists] = c.ready;
         listC[lists++] = ci;
       }
@@ -510,39 +525,41 @@ class Pass {
     const work: number[] = [];
     for (let r = 0; r < this.lists; r++) work.push(r);
     let budget = 4 * this.lists;
+    // (Read from the arrays: most lists hold only candidates of another tier or nothing to swap.)
     for (let r = work.pop(); r !== undefined && budget > 0; r = work.pop()) {
-      const c = creqs[listC[r]!]!;
-      const s = c.match;
       const len = listLen[r]!;
-      if (s === null || len < 2) continue;
+      const si = listMatch[r]!;
+      if (si < 0 || len < 2) continue;
       const base = r * MAX_COMPATIBLE;
-      const cur = slotOf(r, s.idx);
+      const cur = slotOf(r, si);
       if (cur < 0) continue;
       const tier = slotTier[cur]!;
       for (let k = base; k < base + len; k++) {
         if (k === cur || slotTier[k] !== tier) continue;
-        const ks = sreqs[slotS[k]!]!;
-        const other = ks.owner;
-        if (other === null || other === c || other.rank < 0) continue;
+        const ki = slotS[k]!;
+        const o = sOwnerList[ki]!;
+        if (o < 0 || o === r) continue;
+        // Fewer impossibilities first (forwarded before it came, relayed before it came back),
+        // then more even delays (tested first: it rules out most swaps without reading o's list).
+        const before = backwardsAt(r, si) + backwardsAt(o, ki);
+        const after = backwardsAt(r, ki) + backwardsAt(o, si);
+        if (after > before - BACKWARDS_MARGIN && (after > before + BACKWARDS_MARGIN || spreadAt(r, ki) + spreadAt(o, si) >= spreadAt(r, si) + spreadAt(o, ki) - UNCROSS_MARGIN)) continue;
         // Their candidates for what each has now (the first such, as a search from the top finds).
         let cur2 = -1;
         let alt2 = -1;
-        for (let x = other.rank * MAX_COMPATIBLE, end = x + listLen[other.rank]!; x < end; x++) {
+        for (let x = o * MAX_COMPATIBLE, end = x + listLen[o]!; x < end; x++) {
           const xs = slotS[x]!;
-          if (cur2 < 0 && xs === ks.idx) cur2 = x;
-          else if (alt2 < 0 && xs === s.idx) alt2 = x;
+          if (cur2 < 0 && xs === ki) cur2 = x;
+          else if (alt2 < 0 && xs === si) alt2 = x;
         }
         if (cur2 < 0 || alt2 < 0 || slotTier[cur2] !== tier || slotTier[alt2] !== tier) continue;
-        // Fewer impossibilities first (forwarded before it came, relayed before it came back),
-        // then more even delays.
-        const before = backwards(c, s) + backwards(other, ks);
-        const after = backwards(c, ks) + backwards(other, s);
-        if (after > before - BACKWARDS_MARGIN && (after > before + BACKWARDS_MARGIN || spread(c, ks) + spread(other, s) >= spread(c, s) + spread(other, ks) - UNCROSS_MARGIN)) continue;
-        assign(c, ks, k);
-        assign(other, s, alt2);
+        const c = creqs[listC[r]!]!;
+        const other = creqs[listC[o]!]!;
+        assign(c, sreqs[ki]!, k);
+        assign(other, sreqs[si]!, alt2);
         slotFit[k]! |= FIT_AMBIGUOUS;
         slotFit[alt2]! |= FIT_AMBIGUOUS;
-        work.push(r, other.rank);
+        work.push(r, o);
         budget--;
         break;
       }
@@ -666,19 +683,19 @@ function heapPop(size: number): number {
 }
 
 /**
- * How far a pair has the proxy act before it could (seconds): forward the request before the
+ * How far a pair (list r's client request, server request x) has the proxy act before it could (seconds): forward the request before the
  * client had sent it, or relay the answer before the server's came. Only timestamp skew allows
  * it (SKEW), so of two ways to pair the one with less of it is the likelier.
  */
-function backwards(c: CReq, s: SReq): number {
-  const relay = c.final !== null && s.final !== null ? c.finalTs - s.finalTs : 0;
-  return Math.max(0, c.ready - s.t) + Math.max(0, -relay);
+function backwardsAt(r: number, x: number): number {
+  const relay = listAnswered[r] !== 0 && (sFlags[x]! & S_FINAL) !== 0 ? listFinalTs[r]! - sFinalTs[x]! : 0;
+  return Math.max(0, listReady[r]! - sT[x]!) + Math.max(0, -relay);
 }
 
-/** Squared forward and relay delays of a pair (seconds²). */
-function spread(c: CReq, s: SReq): number {
-  const forward = s.t - c.ready;
-  const relay = c.final !== null && s.final !== null ? c.finalTs - s.finalTs : 0;
+/** Squared forward and relay delays of a pair (list r's client request, server request x) (seconds²). */
+function spreadAt(r: number, x: number): number {
+  const forward = sT[x]! - listReady[r]!;
+  const relay = listAnswered[r] !== 0 && (sFlags[x]! & S_FINAL) !== 0 ? listFinalTs[r]! - sFinalTs[x]! : 0;
   return forward * forward + relay * relay;
 }
 
@@ -690,11 +707,14 @@ function costAt(c: CReq, x: number, hasFinal: boolean): number {
   return Math.abs(forward) + Math.abs(relay) + BACKWARD_WEIGHT * (Math.max(0, -forward) + Math.max(0, -relay));
 }
 
+/** (c has a list in this pass: its rank.) */
 function assign(c: CReq, s: SReq, slot: number): void {
   c.match = s;
   c.slot = slot;
   s.owner = c;
   sOwned[s.idx] = 1;
+  sOwnerList[s.idx] = c.rank;
+  listMatch[c.rank] = s.idx;
 }
 
 interface HeaderFacts {
