@@ -25,7 +25,7 @@ import {
   compareBodies, forwardingNamesClient, headerSimilarity, normalizeHost, requestKey, targetsRelated, type NamesClient,
 } from './http-match.js';
 import type { Leg, PairingEvidence } from './model.js';
-import { EPS, order, requestReady, responseTo, splitEndpoint, synTime } from './leg-util.js';
+import { EPS, inOrderResponses, order, requestReady, responseTo, splitEndpoint, synTime } from './leg-util.js';
 
 /** How long after its client connection ended an unanswered request may still be forwarded (seconds). */
 const QUEUE_SLACK = 1;
@@ -188,8 +188,9 @@ function clientRequests(leg: Leg, out: CReq[]): void {
   const addresses = endpoints.map((e) => splitEndpoint(e).address.toLowerCase());
   // With the head text, what the header facts depend on.
   const addressKey = addresses.join(',');
+  const inOrder = inOrderResponses(leg);
   for (const req of leg.http?.requests ?? []) {
-    const resp = responseTo(leg, req);
+    const resp = inOrder !== null ? inOrder[req.index] ?? null : responseTo(leg, req);
     const final = resp !== null && !resp.interim ? resp : null;
     const head = headText(req);
     const c: CReq = {
@@ -210,9 +211,10 @@ function clientRequests(leg: Leg, out: CReq[]): void {
 function serverRequests(leg: Leg, taken: ReadonlySet<HttpRequest> | undefined, out: SReq[]): void {
   const pp = leg.proxyProtocol;
   const ppSource = pp !== null && pp.command === 'PROXY' && pp.source !== null ? pp.source : null;
+  const inOrder = inOrderResponses(leg);
   for (const req of leg.http?.requests ?? []) {
     if (taken !== undefined && taken.has(req)) continue;
-    const resp = responseTo(leg, req);
+    const resp = inOrder !== null ? inOrder[req.index] ?? null : responseTo(leg, req);
     const final = resp !== null && !resp.interim ? resp : null;
     const head = headText(req);
     const s: SReq = {
