@@ -574,17 +574,21 @@ class Pass {
    */
   private sigFitOf(c: CReq, x: number, cs: number, ss: number): number {
     const key = cs * MAX_SIGS + ss;
-    const at = sigPairs.get(key);
+    // A direct-mapped cache in front of the map: a window sees few pairs of signatures.
+    const h = (ss ^ Math.imul(cs, 0x9e3779b1)) & (SIG_CACHE - 1);
+    let at = sigCacheKey[h] === key ? sigCacheSlot[h] : sigPairs.get(key);
     if (at !== undefined) {
+      sigCacheKey[h] = key;
+      sigCacheSlot[h] = at;
       fitScore[0] = sigPairScore[at]!;
       return sigPairFit[at]!;
     }
     const fit = this.scoreOf(c, this.sreqs[x]!);
     if (sigPairs.size < MAX_SIG_PAIRS) {
-      const slot = sigPairs.size;
-      sigPairs.set(key, slot);
-      sigPairFit[slot] = fit;
-      sigPairScore[slot] = fit < 0 ? 0 : fitScore[0]!;
+      at = sigPairs.size;
+      sigPairs.set(key, at);
+      sigPairFit[at] = fit;
+      sigPairScore[at] = fit < 0 ? 0 : fitScore[0]!;
     }
     return fit;
   }
@@ -759,6 +763,7 @@ function startFactCall(): void {
   encodings = new Map();
   encodingByHead = new Map();
   sigPairs = new Map();
+  sigCacheKey.fill(-1);
 }
 
 /**
@@ -840,6 +845,10 @@ let encodingByHead = new Map<string, number>();
 /** Pair of signatures (client * MAX_SIGS + server) → its slot in the two arrays. */
 let sigPairs = new Map<number, number>();
 const sigPairFit = new Int8Array(MAX_SIG_PAIRS);
+const SIG_CACHE = 1024;
+/** Pair of signatures → slot, for the last pair seen at each place (-1: none). */
+const sigCacheKey = new Int32Array(SIG_CACHE).fill(-1);
+const sigCacheSlot = new Int32Array(SIG_CACHE);
 const sigPairScore = new Float64Array(MAX_SIG_PAIRS);
 
 function clientSigOf(profileId: number, c: CReq): number {
