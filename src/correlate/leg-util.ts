@@ -97,6 +97,15 @@ function responseIndex(l: Leg): ResponseIndex {
   return ix;
 }
 
+/**
+ * A leg's responses when the i-th is the final one to request i (nearly all legs), else null
+ * (ask responseTo): what responseTo answers for each request, looked up once per leg.
+ */
+export function inOrderResponses(l: Leg): readonly HttpResponse[] | null {
+  if (l.http === null) return null;
+  return responseIndex(l) === IN_ORDER ? l.http.responses : null;
+}
+
 /** The final (non-interim) response to a request of the same leg, else its last interim one, else null. */
 export function responseTo(l: Leg, req: HttpRequest): HttpResponse | null {
   if (l.http === null) return null;

@@ -19,13 +19,13 @@
  * as the proxy served them. A request left without a counterpart gets one through a short chain
  * of reassignments when there is one.
  */
-import { headerValue, headText, type HttpRequest, type HttpResponse } from '../app/http/index.js';
+import { headerValue, headText, type HttpMessage, type HttpRequest, type HttpResponse } from '../app/http/index.js';
 import type { AttemptAnchor, AttemptPool } from './connect-attempts.js';
 import {
   compareBodies, forwardingNamesClient, headerSimilarity, normalizeHost, requestKey, targetsRelated, type NamesClient,
 } from './http-match.js';
 import type { Leg, PairingEvidence } from './model.js';
-import { EPS, order, requestReady, responseTo, splitEndpoint, synTime } from './leg-util.js';
+import { EPS, inOrderResponses, order, requestReady, responseTo, splitEndpoint, synTime } from './leg-util.js';
 
 /** How long after its client connection ended an unanswered request may still be forwarded (seconds). */
 const QUEUE_SLACK = 1;
@@ -84,6 +84,8 @@ interface CReq {
   profile: Profile | null;
   /** Content-Encoding of the final response, read on first need (null: not yet). */
   enc: string | undefined | null;
+  /** Its signature id (what scoreOf reads of it but the timing and endpoints), -1: none. */
+  sig: number;
   match: SReq | null;
   /** The matched candidate's slot while its pass runs; its FIT_* bits after. */
   slot: number;
@@ -113,6 +115,8 @@ interface SReq {
   /** The head text's id in the header facts memo (-1: no head text). */
   headId: number;
   enc: string | undefined | null;
+  /** Its signature id (what scoreOf reads of it but the timing and PROXY source), -1: none. */
+  sig: number;
   /** Its place in this call's sorted list (what candidate slots hold). */
   idx: number;
   owner: CReq | null;
@@ -138,12 +142,10 @@ export function pairHttp(clientLegs: readonly Leg[], serverLegs: readonly Leg[],
   const sreqs: SReq[] = [];
   for (const leg of serverLegs) serverRequests(leg, taken, sreqs);
   sreqs.sort((a, b) => order(a.t, b.t));
-  for (let i = 0; i < sreqs.length; i++) sreqs[i]!.idx = i;
-  if (sOwned.length < sreqs.length) sOwned = new Uint8Array(Math.max(sreqs.length, 2 * sOwned.length));
-  sOwned.fill(0, 0, sreqs.length);
+  fillServerScratch(sreqs);
   const byKey = groupSorted(sreqs, (s) => s.key);
   // Pass 2 only for what pass 1 left over: often nothing.
-  let byMethod: Map<string, SReq[]> | null = null;
+  let byMethod: Map<string, number[]> | null = null;
 
   const pass = new Pass(creqs, sreqs);
   pass.run((c) => byKey.get(c.key), false);
@@ -186,16 +188,22 @@ function clientRequests(leg: Leg, out: CReq[]): void {
   const addresses = endpoints.map((e) => splitEndpoint(e).address.toLowerCase());
   // With the head text, what the header facts depend on.
   const addressKey = addresses.join(',');
+  const inOrder = inOrderResponses(leg);
   for (const req of leg.http?.requests ?? []) {
-    const resp = responseTo(leg, req);
+    const resp = inOrder !== null ? inOrder[req.index] ?? null : responseTo(leg, req);
     const final = resp !== null && !resp.interim ? resp : null;
     const head = headText(req);
-    out.push({
+    const c: CReq = {
       leg, req, resp, final, status: final?.status ?? -1, finalTs: final?.firstByteTs ?? NaN, ready: requestReady(req), syn: synTime(leg), legEnd: leg.end, addresses, endpoints,
-      key: requestKey(req), method: req.method, profile: head !== undefined ? profileOf(head, addressKey) : null, enc: null,
+      key: requestKey(req), method: req.method, profile: null, enc: null, sig: -1,
       match: null, slot: -1, fit: 0, rank: -1,
       upper: final !== null ? final.firstByteTs + SKEW : leg.end + QUEUE_SLACK,
-    });
+    };
+    if (head !== undefined) {
+      const p = (c.profile = profileOf(head, addressKey));
+      c.sig = clientSigOf(p.id, c);
+    }
+    out.push(c);
   }
 }
 
@@ -203,17 +211,20 @@ function clientRequests(leg: Leg, out: CReq[]): void {
 function serverRequests(leg: Leg, taken: ReadonlySet<HttpRequest> | undefined, out: SReq[]): void {
   const pp = leg.proxyProtocol;
   const ppSource = pp !== null && pp.command === 'PROXY' && pp.source !== null ? pp.source : null;
+  const inOrder = inOrderResponses(leg);
   for (const req of leg.http?.requests ?? []) {
     if (taken !== undefined && taken.has(req)) continue;
-    const resp = responseTo(leg, req);
+    const resp = inOrder !== null ? inOrder[req.index] ?? null : responseTo(leg, req);
     const final = resp !== null && !resp.interim ? resp : null;
     const head = headText(req);
-    out.push({
+    const s: SReq = {
       leg, req, resp, final, status: final?.status ?? -1, finalTs: final?.firstByteTs ?? NaN, t: req.firstByteTs,
       firstSyn: req.index === 0 && leg.synTs !== null ? leg.synTs : Infinity,
       syn: synTime(leg), opened: req.index === 0 ? synTime(leg) : NaN, ppSource, key: requestKey(req), method: req.method,
-      headId: head !== undefined ? headIdOf(head) : -1, enc: null, idx: 0, owner: null, visit: 0,
-    });
+      headId: head !== undefined ? headIdOf(head) : -1, enc: null, sig: -1, idx: 0, owner: null, visit: 0,
+    };
+    if (s.headId >= 0) s.sig = serverSigOf(s);
+    out.push(s);
   }
 }
 
@@ -233,8 +244,27 @@ let listC = new Int32Array(0);
 /** Per list: its client request's ready time (the third key of the preference order). */
 let listReady = new Float64Array(0);
 let heapSlots = new Int32Array(0);
-/** Per server request of the call (by idx): owner !== null. */
+/** Per list: its client request's match (a server request's idx), -1: none. */
+let listMatch = new Int32Array(0);
+/** Per list: its client request's final response time, and whether it has one (uncross reads them). */
+let listFinalTs = new Float64Array(0);
+let listAnswered = new Uint8Array(0);
+/**
+ * Per server request of the call (by idx, its place in time order), what the window scan reads
+ * of every one it passes: in arrays rather than the scattered records. sOwned: owner !== null.
+ */
 let sOwned = new Uint8Array(0);
+let sT = new Float64Array(0);
+let sStatus = new Float64Array(0);
+let sFinalTs = new Float64Array(0);
+let sFirstSyn = new Float64Array(0);
+let sSig = new Int32Array(0);
+/** The list of its owner in this pass, -1: none (or an owner of an earlier pass). */
+let sOwnerList = new Int32Array(0);
+/** S_FINAL: it has a final response; S_PP: its leg has a PROXY header naming a source. */
+let sFlags = new Uint8Array(0);
+const S_FINAL = 1;
+const S_PP = 2;
 /** Scratch beyond this many lists is let go after the call: a huge batch does not pin it. */
 const KEEP_LISTS = 1 << 16;
 let visitStamp = 0;
@@ -255,11 +285,42 @@ function allocScratch(n: number): void {
   listC = new Int32Array(n);
   listReady = new Float64Array(n);
   heapSlots = new Int32Array(n);
+  listMatch = new Int32Array(n);
+  listFinalTs = new Float64Array(n);
+  listAnswered = new Uint8Array(n);
 }
 
 function trimScratch(): void {
   if (listLen.length > KEEP_LISTS) allocScratch(0);
-  if (sOwned.length > KEEP_LISTS * MAX_COMPATIBLE) sOwned = new Uint8Array(0);
+  if (sOwned.length > KEEP_LISTS * MAX_COMPATIBLE) allocServerScratch(0);
+}
+
+function allocServerScratch(n: number): void {
+  sOwned = new Uint8Array(n);
+  sT = new Float64Array(n);
+  sStatus = new Float64Array(n);
+  sFinalTs = new Float64Array(n);
+  sFirstSyn = new Float64Array(n);
+  sSig = new Int32Array(n);
+  sOwnerList = new Int32Array(n);
+  sFlags = new Uint8Array(n);
+}
+
+/** Numbers the server requests (sorted) and copies what the scan reads into the arrays. */
+function fillServerScratch(sreqs: readonly SReq[]): void {
+  const n = sreqs.length;
+  if (sOwned.length < n) allocServerScratch(Math.max(n, 2 * sOwned.length));
+  for (let i = 0; i < n; i++) {
+    const s = sreqs[i]!;
+    s.idx = i;
+    sOwned[i] = 0;
+    sT[i] = s.t;
+    sStatus[i] = s.status;
+    sFinalTs[i] = s.finalTs;
+    sFirstSyn[i] = s.firstSyn;
+    sSig[i] = s.sig;
+    sFlags[i] = (s.final !== null ? S_FINAL : 0) | (s.ppSource !== null ? S_PP : 0);
+  }
 }
 
 class Pass {
@@ -279,10 +340,11 @@ class Pass {
    * request's window, then taken best first — higher score tier, then lower cost (forwarding plus
    * relaying delay), then FIFO; then augmenting paths for those left without a counterpart.
    */
-  run(listOf: (c: CReq) => SReq[] | undefined, relaxed: boolean): void {
+  run(listOf: (c: CReq) => number[] | undefined, relaxed: boolean): void {
     this.relaxed = relaxed;
     const creqs = this.creqs;
     ensureScratch(creqs.length);
+    sOwnerList.fill(-1, 0, this.sreqs.length);
     let lists = 0;
     for (let ci = 0; ci < creqs.length; ci++) {
       const c = creqs[ci]!;
@@ -292,6 +354,9 @@ class Pass {
       if (list === undefined) continue;
       if (this.scan(c, list, lists)) {
         c.rank = lists;
+        listMatch[lists] = -1;
+        listFinalTs[lists] = c.finalTs;
+        listAnswered[lists] = c.final !== null ? 1 : 0;
         listReady[lists] = c.ready;
         listC[lists++] = ci;
       }
@@ -321,24 +386,39 @@ class Pass {
    * Fills list `r` with the likeliest few candidates of c, best first: kept sorted as they come
    * (a stable insertion, as a stable sort of all of them would order them). False when none.
    */
-  private scan(c: CReq, list: readonly SReq[], r: number): boolean {
+  private scan(c: CReq, list: readonly number[], r: number): boolean {
     const base = r * MAX_COMPATIBLE;
     let len = 0;
     const answered = c.final !== null;
     const ready = c.ready;
     const lowest = ready - SKEW;
+    const upper = c.upper;
+    const status = c.status;
+    const finalTs = c.finalTs;
+    const cs = c.sig;
     for (let i = lowerBound(list, lowest), n = 0; i < list.length && n < SCAN_LIMIT; i++, n++) {
-      const s = list[i]!;
-      if (s.t > c.upper) break;
-      if (s.owner !== null) continue;
+      const x = list[i]!;
+      const t = sT[x]!;
+      if (t > upper) break;
+      if (sOwned[x] !== 0) continue;
       // The cheapest exclusions, inline: different answers, or the client's came first.
-      if (answered && s.final !== null && (c.status !== s.status || c.finalTs < s.finalTs - SKEW)) continue;
-      const fit = this.scoreOf(c, s);
-      if (fit < 0) continue;
+      const hasFinal = (sFlags[x]! & S_FINAL) !== 0;
+      if (answered && hasFinal && (status !== sStatus[x] || finalTs < sFinalTs[x]! - SKEW)) continue;
+      // A connection's first request is the one the proxy opened it for: ready before its SYN.
+      if (sFirstSyn[x]! < lowest) continue;
+      const ss = sSig[x]!;
+      let fit: number;
+      if (cs >= 0 && ss >= 0 && (sFlags[x]! & S_PP) === 0 && !this.relaxed) {
+        // What the two requests' signatures say, worked out once per pair of signatures.
+        fit = this.sigFitOf(c, x, cs, ss);
+        if (fit < 0) continue;
+      } else {
+        fit = this.scoreOf(c, this.sreqs[x]!);
+        if (fit < 0) continue;
+      }
       const score = fitScore[0]!;
       const tier = Math.round(score * 10);
-      const cost = costOf(c, s);
-      const t = s.t;
+      const cost = costAt(c, x, hasFinal);
       // Most compatible pairs rank below a full list: they are dropped at once.
       if (len >= MAX_COMPATIBLE) {
         const last = base + MAX_COMPATIBLE - 1;
@@ -362,7 +442,7 @@ class Pass {
         slotFit[to] = slotFit[to - 1]!;
       }
       const at = base + i2;
-      slotS[at] = s.idx;
+      slotS[at] = x;
       slotTier[at] = tier;
       slotCost[at] = cost;
       slotT[at] = t;
@@ -447,43 +527,70 @@ class Pass {
     const work: number[] = [];
     for (let r = 0; r < this.lists; r++) work.push(r);
     let budget = 4 * this.lists;
+    // (Read from the arrays: most lists hold only candidates of another tier or nothing to swap.)
     for (let r = work.pop(); r !== undefined && budget > 0; r = work.pop()) {
-      const c = creqs[listC[r]!]!;
-      const s = c.match;
       const len = listLen[r]!;
-      if (s === null || len < 2) continue;
+      const si = listMatch[r]!;
+      if (si < 0 || len < 2) continue;
       const base = r * MAX_COMPATIBLE;
-      const cur = slotOf(r, s.idx);
+      const cur = slotOf(r, si);
       if (cur < 0) continue;
       const tier = slotTier[cur]!;
       for (let k = base; k < base + len; k++) {
         if (k === cur || slotTier[k] !== tier) continue;
-        const ks = sreqs[slotS[k]!]!;
-        const other = ks.owner;
-        if (other === null || other === c || other.rank < 0) continue;
+        const ki = slotS[k]!;
+        const o = sOwnerList[ki]!;
+        if (o < 0 || o === r) continue;
+        // Fewer impossibilities first (forwarded before it came, relayed before it came back),
+        // then more even delays (tested first: it rules out most swaps without reading o's list).
+        const before = backwardsAt(r, si) + backwardsAt(o, ki);
+        const after = backwardsAt(r, ki) + backwardsAt(o, si);
+        if (after > before - BACKWARDS_MARGIN && (after > before + BACKWARDS_MARGIN || spreadAt(r, ki) + spreadAt(o, si) >= spreadAt(r, si) + spreadAt(o, ki) - UNCROSS_MARGIN)) continue;
         // Their candidates for what each has now (the first such, as a search from the top finds).
         let cur2 = -1;
         let alt2 = -1;
-        for (let x = other.rank * MAX_COMPATIBLE, end = x + listLen[other.rank]!; x < end; x++) {
+        for (let x = o * MAX_COMPATIBLE, end = x + listLen[o]!; x < end; x++) {
           const xs = slotS[x]!;
-          if (cur2 < 0 && xs === ks.idx) cur2 = x;
-          else if (alt2 < 0 && xs === s.idx) alt2 = x;
+          if (cur2 < 0 && xs === ki) cur2 = x;
+          else if (alt2 < 0 && xs === si) alt2 = x;
         }
         if (cur2 < 0 || alt2 < 0 || slotTier[cur2] !== tier || slotTier[alt2] !== tier) continue;
-        // Fewer impossibilities first (forwarded before it came, relayed before it came back),
-        // then more even delays.
-        const before = backwards(c, s) + backwards(other, ks);
-        const after = backwards(c, ks) + backwards(other, s);
-        if (after > before - BACKWARDS_MARGIN && (after > before + BACKWARDS_MARGIN || spread(c, ks) + spread(other, s) >= spread(c, s) + spread(other, ks) - UNCROSS_MARGIN)) continue;
-        assign(c, ks, k);
-        assign(other, s, alt2);
+        const c = creqs[listC[r]!]!;
+        const other = creqs[listC[o]!]!;
+        assign(c, sreqs[ki]!, k);
+        assign(other, sreqs[si]!, alt2);
         slotFit[k]! |= FIT_AMBIGUOUS;
         slotFit[alt2]! |= FIT_AMBIGUOUS;
-        work.push(r, other.rank);
+        work.push(r, o);
         budget--;
         break;
       }
     }
+  }
+
+  /**
+   * scoreOf for a server request (by idx) without a PROXY source, outside pass 2, whose first
+   * SYN test passed: the rest depends on the two signatures only, so it is memoised by them.
+   */
+  private sigFitOf(c: CReq, x: number, cs: number, ss: number): number {
+    const key = cs * MAX_SIGS + ss;
+    // A direct-mapped cache in front of the map: a window sees few pairs of signatures.
+    const h = (ss ^ Math.imul(cs, 0x9e3779b1)) & (SIG_CACHE - 1);
+    let at = sigCacheKey[h] === key ? sigCacheSlot[h] : sigPairs.get(key);
+    if (at !== undefined) {
+      sigCacheKey[h] = key;
+      sigCacheSlot[h] = at;
+      fitScore[0] = sigPairScore[at]!;
+      return sigPairFit[at]!;
+    }
+    const fit = this.scoreOf(c, this.sreqs[x]!);
+    if (sigPairs.size < MAX_SIG_PAIRS) {
+      at = sigPairs.size;
+      sigPairs.set(key, at);
+      sigPairFit[at] = fit;
+      sigPairScore[at] = fit < 0 ? 0 : fitScore[0]!;
+    }
+    return fit;
   }
 
   /**
@@ -582,34 +689,38 @@ function heapPop(size: number): number {
 }
 
 /**
- * How far a pair has the proxy act before it could (seconds): forward the request before the
+ * How far a pair (list r's client request, server request x) has the proxy act before it could (seconds): forward the request before the
  * client had sent it, or relay the answer before the server's came. Only timestamp skew allows
  * it (SKEW), so of two ways to pair the one with less of it is the likelier.
  */
-function backwards(c: CReq, s: SReq): number {
-  const relay = c.final !== null && s.final !== null ? c.finalTs - s.finalTs : 0;
-  return Math.max(0, c.ready - s.t) + Math.max(0, -relay);
+function backwardsAt(r: number, x: number): number {
+  const relay = listAnswered[r] !== 0 && (sFlags[x]! & S_FINAL) !== 0 ? listFinalTs[r]! - sFinalTs[x]! : 0;
+  return Math.max(0, listReady[r]! - sT[x]!) + Math.max(0, -relay);
 }
 
-/** Squared forward and relay delays of a pair (seconds²). */
-function spread(c: CReq, s: SReq): number {
-  const forward = s.t - c.ready;
-  const relay = c.final !== null && s.final !== null ? c.finalTs - s.finalTs : 0;
+/** Squared forward and relay delays of a pair (list r's client request, server request x) (seconds²). */
+function spreadAt(r: number, x: number): number {
+  const forward = sT[x]! - listReady[r]!;
+  const relay = listAnswered[r] !== 0 && (sFlags[x]! & S_FINAL) !== 0 ? listFinalTs[r]! - sFinalTs[x]! : 0;
   return forward * forward + relay * relay;
 }
 
-function costOf(c: CReq, s: SReq): number {
-  const forward = s.t - c.ready; // negative only by timestamp skew
-  const relay = c.final !== null && s.final !== null ? c.finalTs - s.finalTs : 0;
+/** The cost of pairing c with server request x (by idx; hasFinal: it has a final response). */
+function costAt(c: CReq, x: number, hasFinal: boolean): number {
+  const forward = sT[x]! - c.ready; // negative only by timestamp skew
+  const relay = c.final !== null && hasFinal ? c.finalTs - sFinalTs[x]! : 0;
   // Backward time (skew, or the wrong pair) weighs more than delay: a proxy waits, it never anticipates.
   return Math.abs(forward) + Math.abs(relay) + BACKWARD_WEIGHT * (Math.max(0, -forward) + Math.max(0, -relay));
 }
 
+/** (c has a list in this pass: its rank.) */
 function assign(c: CReq, s: SReq, slot: number): void {
   c.match = s;
   c.slot = slot;
   s.owner = c;
   sOwned[s.idx] = 1;
+  sOwnerList[s.idx] = c.rank;
+  listMatch[c.rank] = s.idx;
 }
 
 interface HeaderFacts {
@@ -622,6 +733,8 @@ interface HeaderFacts {
 
 /** A client (head text, addresses) pair's header facts against each server head text, by its id. */
 interface Profile {
+  /** Its number (for signatures). */
+  id: number;
   facts: Map<number, HeaderFacts>;
 }
 
@@ -639,11 +752,185 @@ let profileCount = 0;
 let factCount = 0;
 
 function startFactCall(): void {
-  if (headIds.size < MAX_FACT_IDS && profileCount < MAX_FACT_IDS && factCount < MAX_FACTS) return;
+  if (headIds.size < MAX_FACT_IDS && profileCount < MAX_FACT_IDS && factCount < MAX_FACTS
+    && clientSigs.size < MAX_SIGS && serverSigs.size < MAX_SIGS && sigPairs.size < MAX_SIG_PAIRS && encodings.size < MAX_ENCODINGS) return;
   headIds = new Map();
   profiles = new Map();
   profileCount = 0;
   factCount = 0;
+  clientSigs = new SigTable();
+  serverSigs = new SigTable();
+  encodings = new Map();
+  encodingByHead = new Map();
+  sigPairs = new Map();
+  sigCacheKey.fill(-1);
+}
+
+/**
+ * Signatures: everything scoreOf reads of a request but its timing and a PROXY source — its
+ * header block (method, target, headers; with the client's addresses for a client request),
+ * what compareBodies reads of its body and of its final response's, and that response's
+ * Content-Encoding. Two requests with the same signature score alike against any other, so the
+ * outcome (an exclusion, mostly: another backend's body, forwarding headers naming another
+ * client) is worked out once per pair of signatures. A signature is a few numbers (no text is
+ * built or hashed per request); a request without one (no head text, a chunked or oddly hashed
+ * body) is scored in full. Numbered per side; bounded as the facts.
+ */
+const MAX_SIGS = 1 << 15;
+const MAX_SIG_PAIRS = 1 << 17;
+const MAX_ENCODINGS = 256;
+/** Numbers in a signature: block id, request body (code, length, hash), final response (code, length, hash, encoding). */
+const SIG_WIDTH = 8;
+
+/** Signatures of one side: open addressing over their numbers. */
+class SigTable {
+  size = 0;
+  private keys = new Float64Array(64 * SIG_WIDTH);
+  private index = new Int32Array(128).fill(-1);
+
+  /** The id of the signature in `sigKey`, -1 once the ids ran out (until the next reset). */
+  idOf(): number {
+    const k = sigKey;
+    let h = 0;
+    for (let i = 0; i < SIG_WIDTH; i++) h = Math.imul(h ^ (k[i]! | 0), 0x9e3779b1) ^ (h >>> 15);
+    const mask = this.index.length - 1;
+    for (let at = h & mask; ; at = (at + 1) & mask) {
+      const id = this.index[at]!;
+      if (id < 0) break;
+      if (this.equals(id)) return id;
+    }
+    if (this.size >= MAX_SIGS) return -1;
+    const id = this.size++;
+    if (this.keys.length < this.size * SIG_WIDTH) {
+      const grown = new Float64Array(this.keys.length * 2);
+      grown.set(this.keys);
+      this.keys = grown;
+    }
+    this.keys.set(k, id * SIG_WIDTH);
+    if (this.size * 2 > this.index.length) this.rehash(this.index.length * 2);
+    else this.insert(id, h);
+    return id;
+  }
+
+  private equals(id: number): boolean {
+    const base = id * SIG_WIDTH;
+    for (let i = 0; i < SIG_WIDTH; i++) if (this.keys[base + i] !== sigKey[i]) return false;
+    return true;
+  }
+
+  private insert(id: number, h: number): void {
+    const mask = this.index.length - 1;
+    let at = h & mask;
+    while (this.index[at]! >= 0) at = (at + 1) & mask;
+    this.index[at] = id;
+  }
+
+  private rehash(n: number): void {
+    this.index = new Int32Array(n).fill(-1);
+    for (let id = 0; id < this.size; id++) {
+      let h = 0;
+      for (let i = 0; i < SIG_WIDTH; i++) h = Math.imul(h ^ (this.keys[id * SIG_WIDTH + i]! | 0), 0x9e3779b1) ^ (h >>> 15);
+      this.insert(id, h);
+    }
+  }
+}
+
+/** The signature being looked up. */
+const sigKey = new Float64Array(SIG_WIDTH);
+let clientSigs = new SigTable();
+let serverSigs = new SigTable();
+/** Content-Encoding values (of final responses) by number, and by response header block. */
+let encodings = new Map<string, number>();
+let encodingByHead = new Map<string, number>();
+/** Pair of signatures (client * MAX_SIGS + server) → its slot in the two arrays. */
+let sigPairs = new Map<number, number>();
+const sigPairFit = new Int8Array(MAX_SIG_PAIRS);
+const SIG_CACHE = 1024;
+/** Pair of signatures → slot, for the last pair seen at each place (-1: none). */
+const sigCacheKey = new Int32Array(SIG_CACHE).fill(-1);
+const sigCacheSlot = new Int32Array(SIG_CACHE);
+const sigPairScore = new Float64Array(MAX_SIG_PAIRS);
+
+function clientSigOf(profileId: number, c: CReq): number {
+  return sigOf(clientSigs, profileId, c, c.final);
+}
+
+function serverSigOf(s: SReq): number {
+  return sigOf(serverSigs, s.headId, s, s.final);
+}
+
+function sigOf(table: SigTable, block: number, x: CReq | SReq, final: HttpResponse | null): number {
+  sigKey[0] = block;
+  if (!bodySig(x.req, 1)) return -1;
+  if (final === null) {
+    sigKey[4] = -1;
+    sigKey[5] = sigKey[6] = sigKey[7] = 0;
+  } else {
+    if (!bodySig(final, 4)) return -1;
+    const enc = encodingId(x, final);
+    if (enc < -1) return -1;
+    sigKey[7] = enc;
+  }
+  return table.idOf();
+}
+
+const FRAMINGS = ['none', 'content-length', 'chunked', 'close', 'tunnel'];
+
+/**
+ * What compareBodies reads of a message, as three numbers of sigKey from `at`: false when they
+ * cannot say it (chunk sizes, a hash that is not 8 hex digits).
+ */
+function bodySig(m: HttpMessage, at: number): boolean {
+  if (m.damaged) {
+    sigKey[at] = -2;
+    sigKey[at + 1] = sigKey[at + 2] = 0;
+    return true;
+  }
+  const b = m.body;
+  const framing = FRAMINGS.indexOf(b.framing);
+  const hash = hex8(b.hash);
+  if (framing < 0 || b.framing === 'chunked' || hash < 0) return false;
+  sigKey[at] = framing * 2 + (m.complete ? 1 : 0);
+  sigKey[at + 1] = b.length;
+  sigKey[at + 2] = hash;
+  return true;
+}
+
+/** An 8-hex-digit string's value, -1 for anything else. */
+function hex8(h: string): number {
+  if (h.length !== 8) return -1;
+  let v = 0;
+  for (let i = 0; i < 8; i++) {
+    const ch = h.charCodeAt(i);
+    const d = ch >= 48 && ch <= 57 ? ch - 48 : ch >= 97 && ch <= 102 ? ch - 87 : ch >= 65 && ch <= 70 ? ch - 55 : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+/**
+ * The number of a final response's Content-Encoding (-1: none), read once per response header
+ * block; -2 when there is no block or too many values.
+ */
+function encodingId(x: CReq | SReq, final: HttpResponse): number {
+  const head = headText(final);
+  if (head === undefined) return -2;
+  let id = encodingByHead.get(head);
+  if (id === undefined) {
+    const enc = encodingOf(x, final);
+    if (enc === undefined) id = -1;
+    else {
+      id = encodings.get(enc);
+      if (id === undefined) {
+        if (encodings.size >= MAX_ENCODINGS) return -2;
+        encodings.set(enc, (id = encodings.size));
+      }
+    }
+    if (encodingByHead.size >= MAX_FACT_IDS) encodingByHead = new Map();
+    encodingByHead.set(head, id);
+  }
+  return id;
 }
 
 function headIdOf(head: string): number {
@@ -657,8 +944,7 @@ function profileOf(head: string, addressKey: string): Profile {
   if (byHead === undefined) profiles.set(addressKey, (byHead = new Map()));
   let p = byHead.get(head);
   if (p === undefined) {
-    byHead.set(head, (p = { facts: new Map() }));
-    profileCount++;
+    byHead.set(head, (p = { id: profileCount++, facts: new Map() }));
   }
   return p;
 }
@@ -709,23 +995,25 @@ function confidenceOf(f: number): number {
   return Math.round(Math.min(1, Math.max(0.1, v)) * 100) / 100;
 }
 
-function groupSorted(list: readonly SReq[], key: (s: SReq) => string): Map<string, SReq[]> {
-  const m = new Map<string, SReq[]>();
+/** Server requests (by idx, so in time order) grouped by a key. */
+function groupSorted(list: readonly SReq[], key: (s: SReq) => string): Map<string, number[]> {
+  const m = new Map<string, number[]>();
   for (const s of list) {
     const k = key(s);
     const g = m.get(k);
-    if (g) g.push(s);
-    else m.set(k, [s]);
+    if (g) g.push(s.idx);
+    else m.set(k, [s.idx]);
   }
   return m;
 }
 
-function lowerBound(list: readonly SReq[], t: number): number {
+/** The first place in a group whose server request was sent at or after t. */
+function lowerBound(list: readonly number[], t: number): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (list[mid]!.t < t) lo = mid + 1;
+    if (sT[list[mid]!]! < t) lo = mid + 1;
     else hi = mid;
   }
   return lo;
