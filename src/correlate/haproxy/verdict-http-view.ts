@@ -46,8 +46,12 @@ function sameServers(a: SessionLegs, b: SessionLegs): boolean {
 /** Requests a leg may have before requestAt indexes them instead of scanning. */
 const SCAN_MAX = 16;
 
-/** A long leg's requests by first-byte time (the first one with that time). */
-const byStart = new WeakMap<Leg, Map<number, HttpRequest>>();
+/**
+ * A long leg's requests by first-byte time (the first one with that time); null when their
+ * first-byte times strictly increase (the usual case): then a binary search finds it, and no
+ * Map of every request of every long (server) leg is built.
+ */
+const byStart = new WeakMap<Leg, Map<number, HttpRequest> | null>();
 
 /** The leg's first request whose first byte came at `ts`. */
 function requestAt(leg: Leg, ts: number): HttpRequest | undefined {
@@ -59,11 +63,25 @@ function requestAt(leg: Leg, ts: number): HttpRequest | undefined {
   }
   let m = byStart.get(leg);
   if (m === undefined) {
-    m = new Map();
-    for (const r of reqs) if (!m.has(r.firstByteTs)) m.set(r.firstByteTs, r);
+    m = increasing(reqs) ? null : new Map();
+    if (m !== null) for (const r of reqs) if (!m.has(r.firstByteTs)) m.set(r.firstByteTs, r);
     byStart.set(leg, m);
   }
-  return m.get(ts);
+  if (m !== null) return m.get(ts);
+  let lo = 0;
+  let hi = reqs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (reqs[mid]!.firstByteTs < ts) lo = mid + 1;
+    else hi = mid;
+  }
+  const r = reqs[lo];
+  return r !== undefined && r.firstByteTs === ts ? r : undefined;
+}
+
+function increasing(reqs: readonly HttpRequest[]): boolean {
+  for (let i = 1; i < reqs.length; i++) if (!(reqs[i - 1]!.firstByteTs < reqs[i]!.firstByteTs)) return false;
+  return true;
 }
 
 /** No failed attempts (most exchanges): one shared, frozen list. */
