@@ -108,6 +108,17 @@ function computeViews(session: Session, sl: SessionLegs): ExchangeView[] {
   // The client's requests before `seen`, checked in order: the greatest first-byte time among them.
   let seen = 0;
   let seenMax = -Infinity;
+  // The session's server legs sorted out once (not per exchange: a long keep-alive client uses
+  // hundreds): the established ones by ref (each ref is one leg), the unanswered ones in SYN order.
+  const established: (Leg | null)[] = new Array<Leg | null>(session.serverLegs.length).fill(null);
+  let unanswered = NO_LEGS;
+  for (const s of sl.servers) {
+    if (s.leg.synAckTs !== null) established[s.ref] ??= s.leg;
+    else {
+      if (unanswered === NO_LEGS) unanswered = [];
+      unanswered.push(s.leg);
+    }
+  }
   const views: ExchangeView[] = new Array<ExchangeView>(exchanges.length);
   for (let i = 0; i < exchanges.length; i++) {
     const exchange = exchanges[i]!;
@@ -125,16 +136,13 @@ function computeViews(session: Session, sl: SessionLegs): ExchangeView[] {
     const windowStart = clientRequest?.firstByteTs ?? exchange.requestStart;
     const windowEnd = clientResponse?.lastByteTs ?? next ?? sl.client.end;
 
-    let server: Leg | null = null;
-    let serverRef: number | null = null;
+    const ref = exchange.serverLeg;
+    const server = ref === null ? null : established[ref] ?? null;
+    const serverRef = server === null ? null : ref;
     let failedAttempts = NO_LEGS;
-    for (const s of sl.servers) {
-      const l = s.leg;
-      if (server === null && s.ref === exchange.serverLeg && l.synAckTs !== null) {
-        server = l;
-        serverRef = s.ref;
-      }
-      if (l.synAckTs === null && (l.synTs ?? l.start) >= windowStart && (l.synTs ?? l.start) <= windowEnd) {
+    for (let k = 0; k < unanswered.length; k++) {
+      const l = unanswered[k]!;
+      if ((l.synTs ?? l.start) >= windowStart && (l.synTs ?? l.start) <= windowEnd) {
         if (failedAttempts === NO_LEGS) failedAttempts = [];
         failedAttempts.push(l);
       }
