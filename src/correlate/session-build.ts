@@ -85,6 +85,20 @@ export function tcpSession(p: TcpPairing, shared: SharedLegs, detail: LedgerDeta
   return s;
 }
 
+/**
+ * The pairings each http session was built from (exchange k from pairing k), until the verdict
+ * stage takes them: its views then have each exchange's messages without searching the legs for
+ * them. Weak, and dropped when taken, so sessions kept by a caller do not keep their messages.
+ */
+const builtFrom = new WeakMap<Session, readonly HttpPairing[]>();
+
+/** The pairings `s` was built from (once: the entry is dropped), or undefined. */
+export function takePairings(s: Session): readonly HttpPairing[] | undefined {
+  const p = builtFrom.get(s);
+  if (p !== undefined) builtFrom.delete(s);
+  return p;
+}
+
 /** One http session from the pairings of its client leg's requests (in request order). */
 export function httpSession(client: Leg, pairings: readonly HttpPairing[], shared: SharedLegs, detail: LedgerDetail = 'chunks'): Session {
   const s = baseSession(client, 'http');
@@ -126,6 +140,7 @@ export function httpSession(client: Leg, pairings: readonly HttpPairing[], share
     };
   });
   s.ledger = ledger;
+  builtFrom.set(s, pairings);
   return s;
 }
 

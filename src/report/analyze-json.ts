@@ -150,43 +150,7 @@ export function writeSessionJson(s: Session, out: AsciiBuffer): void {
   a(',"proxyToClient":');
   n(s.bytes.proxyToClient);
   a('},"serverLegs":[');
-  for (let i = 0; i < s.serverLegs.length; i++) {
-    const l = s.serverLegs[i]!;
-    a(i > 0 ? ',{"source":' : '{"source":');
-    q(l.source);
-    a(',"server":');
-    q(l.server);
-    if (l.name !== undefined) {
-      a(',"name":');
-      q(l.name);
-    }
-    a(',"bytes":{"proxyToServer":');
-    n(l.bytes.proxyToServer);
-    a(',"serverToProxy":');
-    n(l.bytes.serverToProxy);
-    a('},"proxyProtocol":');
-    const pp = l.proxyProtocol;
-    if (pp === null) a('null');
-    else {
-      a('{"version":');
-      n(pp.version);
-      a(',"source":');
-      if (pp.source === null) a('null');
-      else q(pp.source);
-      a(',"destination":');
-      if (pp.destination === null) a('null');
-      else q(pp.destination);
-      a('}');
-    }
-    a(',"evidence":[');
-    for (let k = 0; k < l.evidence.length; k++) {
-      if (k > 0) a(',');
-      jsonWord(out, l.evidence[k]!);
-    }
-    a('],"confidence":');
-    n(Math.round(l.confidence * 100) / 100);
-    a('}');
-  }
+  for (let i = 0; i < s.serverLegs.length; i++) writeServerLeg(out, s.serverLegs[i]!, i === 0);
   a('],"exchanges":[');
   for (let i = 0; i < s.exchanges.length; i++) writeExchange(out, s.exchanges[i]!, i === 0);
   a('],"haproxy":');
@@ -347,6 +311,65 @@ function writeExchange(out: AsciiBuffer, e: Exchange, first: boolean): void {
   out.ensure(2);
   out.buf[out.pos++] = 125;
   out.buf[out.pos++] = 125;
+}
+
+const LEG_FIRST = piece('{"source":');
+const LEG_NEXT = piece(',{"source":');
+const LEG_SERVER = piece(',"server":');
+const LEG_NAME = piece(',"name":');
+const LEG_BYTES = piece(',"bytes":{"proxyToServer":');
+const LEG_SERVER_TO_PROXY = piece(',"serverToProxy":');
+const LEG_NO_PP = piece('},"proxyProtocol":null');
+const LEG_PP = piece('},"proxyProtocol":{"version":');
+const PP_SOURCE = piece(',"source":');
+const PP_DESTINATION = piece(',"destination":');
+const LEG_EVIDENCE = piece(',"evidence":[');
+const LEG_CONFIDENCE = piece('],"confidence":');
+const LEG_ROOM = 192 + 4 * NUMBER_ROOM;
+
+/** A server leg ref (one per server connection a session used: many for a long keep-alive client). */
+function writeServerLeg(out: AsciiBuffer, l: ServerLegRef, first: boolean): void {
+  const pp = l.proxyProtocol;
+  let room = LEG_ROOM + 6 * (l.source.length + l.server.length + (l.name?.length ?? 0));
+  if (pp !== null) room += 6 * ((pp.source?.length ?? 0) + (pp.destination?.length ?? 0));
+  for (let k = 0; k < l.evidence.length; k++) room += l.evidence[k]!.length + 3;
+  out.ensure(room);
+  const buf = out.buf;
+  const dv = out.view();
+  let p = pieceAt(dv, out.pos, first ? LEG_FIRST : LEG_NEXT);
+  p = stringAt(buf, p, l.source);
+  p = pieceAt(dv, p, LEG_SERVER);
+  p = stringAt(buf, p, l.server);
+  if (l.name !== undefined) {
+    p = pieceAt(dv, p, LEG_NAME);
+    p = stringAt(buf, p, l.name);
+  }
+  p = pieceAt(dv, p, LEG_BYTES);
+  p = numberAt(buf, p, l.bytes.proxyToServer);
+  p = pieceAt(dv, p, LEG_SERVER_TO_PROXY);
+  p = numberAt(buf, p, l.bytes.serverToProxy);
+  if (pp === null) p = pieceAt(dv, p, LEG_NO_PP);
+  else {
+    p = pieceAt(dv, p, LEG_PP);
+    p = numberAt(buf, p, pp.version);
+    p = pieceAt(dv, p, PP_SOURCE);
+    p = pp.source === null ? textAt(buf, p, 'null') : stringAt(buf, p, pp.source);
+    p = pieceAt(dv, p, PP_DESTINATION);
+    p = pp.destination === null ? textAt(buf, p, 'null') : stringAt(buf, p, pp.destination);
+    buf[p++] = 125;
+  }
+  p = pieceAt(dv, p, LEG_EVIDENCE);
+  for (let k = 0; k < l.evidence.length; k++) {
+    if (k > 0) buf[p++] = 44;
+    // Fixed vocabulary: nothing to escape.
+    buf[p++] = 34;
+    p = textAt(buf, p, l.evidence[k]!);
+    buf[p++] = 34;
+  }
+  p = pieceAt(dv, p, LEG_CONFIDENCE);
+  p = numberAt(buf, p, Math.round(l.confidence * 100) / 100);
+  buf[p++] = 125;
+  out.pos = p;
 }
 
 const ENTRY_FIRST = piece('{"direction":"');

@@ -23,7 +23,7 @@ import type { ExchangeVerdict, Leg, Session } from '../model.js';
 import type { HaproxyConfig } from './config-types.js';
 import { cookieFlags } from './verdict-cookie.js';
 import { DEFAULT_ERROR_BYTES, htxResponseBytes } from './verdict-bytes.js';
-import { logDateMs, msElapsed, msOrUnset } from './verdict-clock.js';
+import { logDateMs, msElapsed } from './verdict-clock.js';
 import { exchangeViews, type ExchangeView } from './verdict-http-view.js';
 import { httpOutcome } from './verdict-http-termination.js';
 import { REACTION_WINDOW, ackedOffset, firstClose, latest, reactionOf } from './verdict-leg.js';
@@ -43,11 +43,11 @@ export function inferHttpVerdicts(session: Session, legs: ReadonlyMap<string, Le
     const t = timeline(v, client, previousEnd, cfg !== undefined && !canQueue(names));
     previousEnd = t.close;
     const accept = t.accept;
-    const idle = msOrUnset(accept, t.firstRead);
-    const request = msOrUnset(accept, t.requestRead);
-    const queue = msOrUnset(accept, t.queue);
-    const connect = msOrUnset(accept, t.connect);
-    const data = msOrUnset(accept, t.data);
+    const idle = msElapsed(accept, t.firstRead);
+    const request = msOrNever(accept, t.requestRead);
+    const queue = msOrNever(accept, t.queue);
+    const connect = msOrNever(accept, t.connect);
+    const data = msOrNever(accept, t.data);
     const timers = {
       TR: request >= 0 ? request - idle : -1,
       Tw: queue >= 0 && request >= 0 ? queue - request : -1,
@@ -66,14 +66,26 @@ export function inferHttpVerdicts(session: Session, legs: ReadonlyMap<string, Le
   return out;
 }
 
+/**
+ * An exchange's event times (epoch seconds), NaN for an event never reached. One object, filled
+ * anew for each exchange and read before the next: all-number fields are stored in place, where a
+ * new object with nullable ones boxed each of its seven times.
+ */
 interface Timeline {
   accept: number;
   firstRead: number;
-  requestRead: number | null;
-  queue: number | null;
-  connect: number | null;
-  data: number | null;
+  requestRead: number;
+  queue: number;
+  connect: number;
+  data: number;
   close: number;
+}
+
+const scratch: Timeline = { accept: NaN, firstRead: NaN, requestRead: NaN, queue: NaN, connect: NaN, data: NaN, close: NaN };
+
+/** msOrUnset for a Timeline time (capture times are finite: NaN is "never"). */
+function msOrNever(origin: number, t: number): number {
+  return Number.isNaN(t) ? -1 : msElapsed(origin, t);
 }
 
 /**
@@ -137,7 +149,15 @@ function timeline(v: ExchangeView, client: Leg, previousEnd: number | null, noQu
     const closed = toServer === null ? toClient : toClient === null || toServer <= toClient ? toServer : toClient;
     close = latest(cresp?.lastByteTs, closed) ?? client.end;
   }
-  return { accept, firstRead, requestRead, queue, connect, data, close };
+  const out = scratch;
+  out.accept = accept;
+  out.firstRead = firstRead;
+  out.requestRead = requestRead ?? NaN;
+  out.queue = queue ?? NaN;
+  out.connect = connect ?? NaN;
+  out.data = data ?? NaN;
+  out.close = close;
+  return out;
 }
 
 function firstCloseSince(leg: Leg, dir: 0 | 1, since: number): number | null {

@@ -33,13 +33,21 @@ export interface NameQuery {
   cfg?: HaproxyConfig | undefined;
 }
 
+/**
+ * The last names resolved without a configuration: handed out again for the same three names
+ * (consecutive exchanges mostly reach the same server), read-only like every VerdictNames.
+ */
+let lastBare: VerdictNames | null = null;
+
 export function resolveNames(q: NameQuery): VerdictNames {
   const cfg = q.cfg;
   if (cfg === undefined) {
-    return {
-      frontend: q.frontendName ?? q.frontendEndpoint, backend: q.serverEndpoint ?? '-', server: q.serverName ?? q.serverEndpoint ?? NO_SERVER,
-      frontendSection: null, backendSection: null, serverEntry: null,
-    };
+    const frontend = q.frontendName ?? q.frontendEndpoint;
+    const backend = q.serverEndpoint ?? '-';
+    const server = q.serverName ?? q.serverEndpoint ?? NO_SERVER;
+    const l = lastBare;
+    if (l !== null && l.frontend === frontend && l.backend === backend && l.server === server) return l;
+    return (lastBare = { frontend, backend, server, frontendSection: null, backendSection: null, serverEntry: null });
   }
   const fe = (q.frontendName !== undefined ? proxyByName(cfg, q.frontendName) : null) ?? proxyFor(cfg, q.frontendEndpoint);
   let be = fe === null ? null : chooseBackend(cfg, fe, q.request);

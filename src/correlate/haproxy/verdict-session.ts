@@ -12,16 +12,26 @@ export interface SessionLegs {
   servers: { leg: Leg; ref: number }[];
 }
 
+/**
+ * The verdicts and then the drops of a session ask for its legs in turn: the last answer is kept
+ * (for the same session, legs map and server list) and handed out again.
+ */
+let last: { session: Session; legs: ReadonlyMap<string, Leg>; refs: readonly unknown[]; n: number; sl: SessionLegs } | null = null;
+
 export function sessionLegs(session: Session, legs: ReadonlyMap<string, Leg>): SessionLegs {
+  const refs = session.serverLegs;
+  if (last !== null && last.session === session && last.legs === legs && last.refs === refs && last.n === refs.length) return last.sl;
   const client = legs.get(session.id);
   if (client === undefined) throw new Error(`session ${session.id}: its client leg is not in the leg map`);
   const servers: { leg: Leg; ref: number }[] = [];
-  session.serverLegs.forEach((r, ref) => {
-    const leg = legs.get(r.leg);
+  for (let ref = 0; ref < refs.length; ref++) {
+    const leg = legs.get(refs[ref]!.leg);
     if (leg !== undefined) servers.push({ leg, ref });
-  });
-  servers.sort((a, b) => (a.leg.synTs ?? a.leg.start) - (b.leg.synTs ?? b.leg.start));
-  return { client, servers };
+  }
+  if (servers.length > 1) servers.sort((a, b) => (a.leg.synTs ?? a.leg.start) - (b.leg.synTs ?? b.leg.start));
+  const sl = { client, servers };
+  last = { session, legs, refs, n: refs.length, sl };
+  return sl;
 }
 
 export function timeoutsOf(frontend: ProxySection | null, backend: ProxySection | null, cfg: HaproxyConfig | undefined): ConfiguredTimeouts {
