@@ -55,20 +55,8 @@ export class AsciiBuffer {
   /** A non-negative integer, as String(n) writes it. */
   uint(n: number): void {
     if (!(n >= 0 && n <= 0x3fffffffffff && Math.floor(n) === n)) return this.ascii(String(n));
-    let digits = 1;
-    for (let p = 10; p <= n; p *= 10) digits++;
-    this.ensure(digits);
-    const buf = this.buf;
-    const start = this.pos;
-    let i = start + digits;
-    let v = n;
-    while (v >= 10) {
-      const q = Math.floor(v / 10);
-      buf[--i] = 48 + (v - q * 10);
-      v = q;
-    }
-    buf[--i] = 48 + v;
-    this.pos = start + digits;
+    this.ensure(16);
+    this.pos = uintAt(this.buf, this.pos, n);
   }
 
   /** The bytes written so far, as a string (for tests and small outputs). */
@@ -193,17 +181,8 @@ export class LineTemplate {
         v = Math.floor(a / 1e6);
         frac = a - v * 1e6;
       }
-      if (v >= 0 && v <= 0x7fffffff && (v | 0) === v) {
-        let n = v | 0;
-        const digits = n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6 : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
-        let d = p + digits;
-        while (n >= 10) {
-          const q = (n / 10) | 0;
-          buf[--d] = 48 + n - q * 10;
-          n = q;
-        }
-        buf[--d] = 48 + n;
-        p += digits;
+      if (v >= 0 && v <= 0x3fffffffffff && Math.floor(v) === v) {
+        p = uintAt(buf, p, v);
       } else {
         out.pos = p;
         out.uint(v);
@@ -223,4 +202,31 @@ export class LineTemplate {
     }
     out.pos = p;
   }
+}
+
+/** A whole number 0 <= n <= 2^53 as String(n) writes it, at buf[p]; returns the end. */
+export function uintAt(buf: Uint8Array, p: number, n: number): number {
+  if (n <= 0x7fffffff) {
+    let v = n | 0;
+    const digits = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
+    let i = p + digits;
+    while (v >= 10) {
+      const q = (v / 10) | 0;
+      buf[--i] = 48 + v - q * 10;
+      v = q;
+    }
+    buf[--i] = 48 + v;
+    return p + digits;
+  }
+  let digits = 10;
+  for (let t = 1e10; t <= n; t *= 10) digits++;
+  let i = p + digits;
+  let v = n;
+  while (v >= 10) {
+    const q = Math.floor(v / 10);
+    buf[--i] = 48 + (v - q * 10);
+    v = q;
+  }
+  buf[--i] = 48 + v;
+  return p + digits;
 }

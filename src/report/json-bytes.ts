@@ -4,7 +4,7 @@
  * exchange, and String(double), JSON.stringify and the latin1 copy of the joined text were a
  * tenth of its CPU time and a sixth of its allocation.
  */
-import type { AsciiBuffer } from './ascii-buffer.js';
+import { uintAt, type AsciiBuffer } from './ascii-buffer.js';
 
 const TWO_53 = 9007199254740991;
 /** Below 2^32 a double's spacing is under 1e-6, so a whole number of microseconds prints as itself. */
@@ -67,33 +67,6 @@ export function numberAt(buf: Uint8Array, p: number, v: number): number {
     p += n;
   }
   return p;
-}
-
-/** A whole number 0 <= n <= 2^53 as String(n) writes it, at buf[p]; returns the end. */
-function uintAt(buf: Uint8Array, p: number, n: number): number {
-  if (n <= 0x7fffffff) {
-    let v = n | 0;
-    const digits = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
-    let i = p + digits;
-    while (v >= 10) {
-      const q = (v / 10) | 0;
-      buf[--i] = 48 + v - q * 10;
-      v = q;
-    }
-    buf[--i] = 48 + v;
-    return p + digits;
-  }
-  let digits = 10;
-  for (let t = 1e10; t <= n; t *= 10) digits++;
-  let i = p + digits;
-  let v = n;
-  while (v >= 10) {
-    const q = Math.floor(v / 10);
-    buf[--i] = 48 + (v - q * 10);
-    v = q;
-  }
-  buf[--i] = 48 + v;
-  return p + digits;
 }
 
 /** ASCII text at buf[p] (room made by the caller); returns the end. */
