@@ -7,6 +7,7 @@
 import { createHttpConnectionParsers, type HttpRequest, type HttpResponse, type HttpStreamParser } from '../app/http/index.js';
 import { parseProxyProtocol } from '../app/proxy-protocol/parse-proxy-protocol.js';
 import type { ProxyHeader } from '../app/proxy-protocol/types.js';
+import { V2_SIGNATURE } from '../app/proxy-protocol/v2.js';
 import type { DecodedPacket } from '../decode/decoded-packet.js';
 import { TCP_ACK } from '../decode/decoded-packet.js';
 import type { TcpConnection } from '../tcp/connection.js';
@@ -17,6 +18,9 @@ import { DEFAULT_LEG_LIMITS, type Leg, type LegDirection, type LegGap, type LegL
 
 /** A PROXY v1 header is at most 107 bytes; v2 needs 16 to know its length. */
 const PROXY_DECIDE_BYTES = 232;
+/** The first byte of a PROXY header: "P" of v1's "PROXY", or v2's signature's. */
+const PROXY_V1_FIRST = 0x50;
+const PROXY_V2_FIRST = V2_SIGNATURE[0]!;
 
 const NO_BYTES = new Uint8Array(0);
 const copyBytes = Buffer.prototype.copy as (this: Uint8Array, target: Uint8Array, targetStart: number, sourceStart: number, sourceEnd: number) => number;
@@ -333,12 +337,17 @@ export class LegCollector implements StreamHandler {
    * False when it cannot tell yet.
    */
   private decideProxyHeader(b: LegBuilder, force: boolean): boolean {
-    const head = b.dirs[0].head.subarray(0, b.dirs[0].headLength);
-    const r = parseProxyProtocol(head);
-    if (r.status === 'incomplete' && !force && b.pendingBytes < PROXY_DECIDE_BYTES) return false;
-    if (r.status === 'ok') {
-      b.proxyProtocol = r.header;
-      b.httpFrom = r.header.length;
+    const d = b.dirs[0];
+    const first = d.headLength > 0 ? d.head[0]! : -1;
+    // A stream starting with another byte has no header (the parser would say 'absent'): most
+    // connections, decided without its view and result objects.
+    if (first < 0 || first === PROXY_V1_FIRST || first === PROXY_V2_FIRST) {
+      const r = parseProxyProtocol(d.head.subarray(0, d.headLength));
+      if (r.status === 'incomplete' && !force && b.pendingBytes < PROXY_DECIDE_BYTES) return false;
+      if (r.status === 'ok') {
+        b.proxyProtocol = r.header;
+        b.httpFrom = r.header.length;
+      }
     }
     b.undecided = false;
     const pending = b.pending;
