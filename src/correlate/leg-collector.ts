@@ -7,6 +7,7 @@
 import { createHttpConnectionParsers, type HttpRequest, type HttpResponse, type HttpStreamParser } from '../app/http/index.js';
 import { parseProxyProtocol } from '../app/proxy-protocol/parse-proxy-protocol.js';
 import type { ProxyHeader } from '../app/proxy-protocol/types.js';
+import { V2_SIGNATURE } from '../app/proxy-protocol/v2.js';
 import type { DecodedPacket } from '../decode/decoded-packet.js';
 import { TCP_ACK } from '../decode/decoded-packet.js';
 import type { TcpConnection } from '../tcp/connection.js';
@@ -17,6 +18,9 @@ import { DEFAULT_LEG_LIMITS, type Leg, type LegDirection, type LegGap, type LegL
 
 /** A PROXY v1 header is at most 107 bytes; v2 needs 16 to know its length. */
 const PROXY_DECIDE_BYTES = 232;
+/** The first byte of a PROXY header: "P" of v1's "PROXY", or v2's signature's. */
+const PROXY_V1_FIRST = 0x50;
+const PROXY_V2_FIRST = V2_SIGNATURE[0]!;
 
 const NO_BYTES = new Uint8Array(0);
 const copyBytes = Buffer.prototype.copy as (this: Uint8Array, target: Uint8Array, targetStart: number, sourceStart: number, sourceEnd: number) => number;
@@ -68,14 +72,14 @@ class DirectionBuilder {
   }
 
   /** Keeps what fits of data[start, end) after the bytes already kept. */
-  appendHead(data: Uint8Array, start: number, end: number, max: number): void {
+  appendHead(data: Uint8Array, start: number, end: number, max: number, slabs: HeadSlabs): void {
     const at = this.headLength;
     if (at >= max) return;
     const n = Math.min(end - start, max - at);
     if (at + n > this.head.length) {
-      // One allocation for most streams (each typed array costs a backing store): the first
-      // HEAD_START bytes at once, doubling past that for larger limits.
-      const bigger = new Uint8Array(Math.min(max, Math.max(this.head.length * 2, at + n, HEAD_START)));
+      // One allocation for most streams, cut from a slab (each typed array of its own costs a
+      // backing store): the first HEAD_START bytes at once, doubling past that for larger limits.
+      const bigger = slabs.take(Math.min(max, Math.max(this.head.length * 2, at + n, HEAD_START)));
       if (at > 0) bigger.set(this.head.subarray(0, at));
       this.head = bigger;
     }
@@ -85,6 +89,18 @@ class DirectionBuilder {
     if (n <= 64) for (let i = 0; i < n; i++) head[at + i] = data[start + i]!;
     else copyBytes.call(data, head, at, start, start + n);
     this.headLength = at + n;
+  }
+
+  /**
+   * The head for the leg: the buffer itself when the bytes fill it (a full head: no copy, the
+   * next connection cuts a new one), else an exact-size copy (the buffer serves the next).
+   */
+  takeHead(slabs: HeadSlabs): Uint8Array {
+    const n = this.headLength;
+    if (n === 0 || n !== this.head.length) return slabs.copy(this.head, n);
+    const head = this.head;
+    this.head = NO_BYTES;
+    return head;
   }
 }
 
@@ -152,16 +168,22 @@ class HeadSlabs {
   copy(head: Uint8Array, n: number): Uint8Array {
     if (n === 0) return NO_BYTES;
     if (n > MAX_SLAB_HEAD) return head.slice(0, n);
+    const out = this.take(n);
+    if (n <= 64) for (let i = 0; i < n; i++) out[i] = head[i]!;
+    else copyBytes.call(head, out, 0, 0, n);
+    return out;
+  }
+
+  /** n fresh (zeroed) bytes: from the current slab when n is small, else on their own. */
+  take(n: number): Uint8Array {
+    if (n > MAX_SLAB_HEAD) return new Uint8Array(n);
     if (this.used + n > this.slab.length) {
       this.slab = new Uint8Array(SLAB_BYTES);
       this.used = 0;
     }
     const at = this.used;
-    const out = this.slab.subarray(at, at + n);
-    if (n <= 64) for (let i = 0; i < n; i++) out[i] = head[i]!;
-    else copyBytes.call(head, this.slab, at, 0, n);
     this.used = at + n;
-    return out;
+    return this.slab.subarray(at, at + n);
   }
 }
 
@@ -204,7 +226,7 @@ export class LegCollector implements StreamHandler {
     const d = b.dirs[dir];
     const length = end - start;
     d.chunkCount = pushBounded(d.chunks, d.chunkCount, 3, this.limits.maxChunks, offset, length, ts);
-    d.appendHead(frame, start, end, this.limits.headBytes);
+    d.appendHead(frame, start, end, this.limits.headBytes, this.slabs);
     if (dir === 0 && b.undecided) {
       // Usually the first segment decides (HTTP is no PROXY header): then nothing is held.
       if (b.pending === null && this.decideProxyHeader(b, false)) {
@@ -315,12 +337,17 @@ export class LegCollector implements StreamHandler {
    * False when it cannot tell yet.
    */
   private decideProxyHeader(b: LegBuilder, force: boolean): boolean {
-    const head = b.dirs[0].head.subarray(0, b.dirs[0].headLength);
-    const r = parseProxyProtocol(head);
-    if (r.status === 'incomplete' && !force && b.pendingBytes < PROXY_DECIDE_BYTES) return false;
-    if (r.status === 'ok') {
-      b.proxyProtocol = r.header;
-      b.httpFrom = r.header.length;
+    const d = b.dirs[0];
+    const first = d.headLength > 0 ? d.head[0]! : -1;
+    // A stream starting with another byte has no header (the parser would say 'absent'): most
+    // connections, decided without its view and result objects.
+    if (first < 0 || first === PROXY_V1_FIRST || first === PROXY_V2_FIRST) {
+      const r = parseProxyProtocol(d.head.subarray(0, d.headLength));
+      if (r.status === 'incomplete' && !force && b.pendingBytes < PROXY_DECIDE_BYTES) return false;
+      if (r.status === 'ok') {
+        b.proxyProtocol = r.header;
+        b.httpFrom = r.header.length;
+      }
     }
     b.undecided = false;
     const pending = b.pending;
@@ -338,10 +365,10 @@ export class LegCollector implements StreamHandler {
 
   private direction(c: TcpConnection, dir: Dir, d: DirectionBuilder): LegDirection {
     const h = c.half[dir];
-    // Exact-size copies: the builder's lists and head buffer serve the next connection.
+    // Exact-size copies: the builder's lists (and head buffer unless full) serve the next connection.
     const chunks = d.chunks.slice(0, d.chunkCount);
     const acks = d.acks.slice(0, d.ackCount);
-    const head = this.slabs.copy(d.head, d.headLength);
+    const head = d.takeHead(this.slabs);
     const firstDataTs = h.firstDataTime >= 0 ? h.firstDataTime : null;
     const lastDataTs = h.lastDataTime >= 0 ? h.lastDataTime : null;
     const finTs = h.finTime >= 0 ? h.finTime : null;

@@ -50,8 +50,21 @@ export function formatIPv6(data: Uint8Array, offset: number): string {
 
 /** "address:port", with the IPv6 address in brackets: "[2001:db8::1]:443". */
 export function formatEndpoint(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+  // A capture's server endpoints recur on every connection: one string each (found by port in a
+  // small direct-mapped table; a miss, as for clients' ephemeral ports, just takes the slot).
+  const i = port & (ENDPOINT_SLOTS - 1);
+  if (endpointPorts[i] === port && endpointAddresses[i] === address) return endpointTexts[i]!;
+  const text = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+  endpointPorts[i] = port;
+  endpointAddresses[i] = address;
+  endpointTexts[i] = text;
+  return text;
 }
+
+const ENDPOINT_SLOTS = 1024;
+const endpointPorts = new Int32Array(ENDPOINT_SLOTS).fill(-1);
+const endpointAddresses: string[] = new Array<string>(ENDPOINT_SLOTS).fill('');
+const endpointTexts: string[] = new Array<string>(ENDPOINT_SLOTS).fill('');
 
 /** The source or destination address of a decoded IP packet (the frame it was decoded from). */
 export function formatPacketAddress(data: Uint8Array, p: DecodedPacket, side: 'src' | 'dst'): string {
