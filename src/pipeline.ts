@@ -54,8 +54,8 @@ export interface PipelineOptions {
   limits?: Partial<StreamLimits>;
   /** The handler keeps no connection object after its `close` returns, so they can be reused. */
   recycleConnections?: boolean;
-  /** Called after each chunk read, with the sources, for progress display. */
-  onChunk?: (captures: readonly CaptureInfo[]) => void;
+  /** Called after each chunk read, with the sources, for progress display; a promise returned is awaited (output backpressure). */
+  onChunk?: (captures: readonly CaptureInfo[]) => void | Promise<void>;
 }
 
 export interface CapturePointsOptions {
@@ -305,7 +305,7 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
     onChunk: (caps) => {
       if (Date.now() >= warmupAt) warmupAt = correlator.endWarmupNow() ? Infinity : Date.now() + 1000;
       correlator.pump();
-      onChunk?.(caps);
+      return onChunk?.(caps);
     },
   });
   const { proxies, serverOnlyConnections } = correlator.finish();

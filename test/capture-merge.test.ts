@@ -39,12 +39,38 @@ test('merge across chunk refills keeps global order and calls onChunk', async ()
   const sources = [await openCapture(writeTemp('a.pcap', mk(1)), 0), await openCapture(writeTemp('b.pcap', mk(0)), 1)];
   let chunks = 0;
   const got: number[] = [];
-  const { errors } = await readPackets(sources, (r) => got.push(r.tsSec * 10 + r.source), { onChunk: () => chunks++ });
+  const { errors } = await readPackets(sources, (r) => got.push(r.tsSec * 10 + r.source), { onChunk: () => { chunks++; } });
   assert.deepEqual(errors, []);
   assert.equal(got.length, 6000);
   // Same second: source 1 (nsec 0) before source 0 (nsec 1000).
   assert.deepEqual(got, Array.from({ length: 3000 }, (_, i) => [(1000 + i) * 10 + 1, (1000 + i) * 10]).flat());
   assert.ok(chunks >= 6, `onChunk called ${chunks} times`);
+});
+
+test('a promise from onChunk is awaited before the next chunk is read (output backpressure)', async () => {
+  // One ~3 MiB file: several 1 MiB fills. Each onChunk holds the reader for a macrotask; no
+  // packet may be delivered while it is pending.
+  const file = writeTemp('slow.pcap', writePcap({ linkType: 1, records: Array.from({ length: 3000 }, (_, i) => rec(1000 + i, 0, i & 0xff, 1000)) }));
+  let pending = false;
+  let during = 0;
+  let waits = 0;
+  let packets = 0;
+  await readPackets([await openCapture(file, 0)], () => {
+    packets++;
+    if (pending) during++;
+  }, {
+    onChunk: () => {
+      waits++;
+      pending = true;
+      return new Promise<void>((resolve) => setTimeout(() => {
+        pending = false;
+        resolve();
+      }, 5));
+    },
+  });
+  assert.equal(packets, 3000);
+  assert.ok(waits >= 3, `onChunk called ${waits} times`);
+  assert.equal(during, 0);
 });
 
 test('a failing source is dropped with its error, the others are read to the end', async () => {

@@ -8,8 +8,11 @@ import { CaptureError } from '../errors.js';
 import type { PacketRecord, PacketSource } from './packet-record.js';
 
 export interface ReadOptions {
-  /** Called after each chunk is read (progress display). */
-  onChunk?: () => void;
+  /**
+   * Called after each chunk is read (progress display, output flush). A promise returned is
+   * awaited before the next chunk: output backpressure (stdout a pipe to a slower reader).
+   */
+  onChunk?: () => void | Promise<void>;
   /** Called before a source reads its next chunk: records handed out so far become invalid. */
   beforeFill?: () => void;
 }
@@ -55,7 +58,8 @@ async function readOne(
       if (r === 'more') {
         opts.beforeFill?.();
         await s.fill();
-        opts.onChunk?.();
+        const wait = opts.onChunk?.();
+        if (wait !== undefined) await wait;
         continue;
       }
     } catch (e) {
@@ -74,7 +78,8 @@ async function pull(s: PacketSource, opts: ReadOptions, errors: CaptureError[]):
       if (r !== 'more') return r;
       opts.beforeFill?.();
       await s.fill();
-      opts.onChunk?.();
+      const wait = opts.onChunk?.();
+      if (wait !== undefined) await wait;
     }
   } catch (e) {
     fault(e, s, errors);

@@ -69,7 +69,7 @@ export async function analyzeCommand(files: string[], opts: AnalyzeCommandOption
     ...(cfg ? { haproxyConfig: cfg } : {}),
     onChunk: (caps) => {
       progress?.update(caps);
-      out.flush();
+      return out.flushed();
     },
     onSession,
     ledger: opts.ledger ? 'chunks' : 'exchange',

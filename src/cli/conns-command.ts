@@ -79,7 +79,7 @@ async function connsJson(files: string[], opts: ConnsOptions, plan: CapturePoint
     },
     ...(points ? { capturePoints: points } : {}),
     recycleConnections: true,
-    onChunk: () => out.flush(),
+    onChunk: () => out.flushed(),
   });
   out.flush();
   if (opts.stats) printRunStats(result.stats, t0);

@@ -16,6 +16,9 @@ export function writeOut(s: string | Uint8Array): Promise<void> {
  * the buffer itself (`next`, then the AsciiBuffer methods). Everything written must be ASCII
  * (captured bytes are escaped).
  */
+/** Output queued in stdout beyond which the pipeline waits for it (flushed()). */
+const BACKLOG = 8 << 20;
+
 export class StreamWriter extends AsciiBuffer {
   private first = true;
   private readonly separator: string;
@@ -55,7 +58,19 @@ export class StreamWriter extends AsciiBuffer {
     if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n);
   }
 
-  /** Hands what is ready to stdout (synchronous for files and pipes on Linux). */
+  /**
+   * flush(), then, when stdout still holds more than BACKLOG bytes (a pipe: Node writes to it
+   * asynchronously, and the pipeline reads its input without giving the event loop a turn), a
+   * promise that resolves once stdout has drained. The pipeline awaits it before its next
+   * chunk, so `analyze --json | jq` holds a few MB of output instead of all of it.
+   */
+  flushed(): Promise<void> | undefined {
+    this.flush();
+    if (process.stdout.writableLength <= BACKLOG) return undefined;
+    return new Promise((resolve) => process.stdout.once('drain', () => resolve()));
+  }
+
+  /** Hands what is ready to stdout (synchronous for files; a pipe may queue it: flushed()). */
   flush(): void {
     if (this.pos === 0) return;
     process.stdout.write(this.buf.subarray(0, this.pos));
