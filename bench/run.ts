@@ -99,6 +99,7 @@ const analyzeRuns = Math.min(runs, 3);
 const analyzeCases: [string, string[]][] = [
   [`proxytrace analyze --json (${analyzeRuns} runs)`, ['analyze', file, '--json', '--stats']],
   [`proxytrace analyze --ndjson (${analyzeRuns} runs)`, ['analyze', file, '--ndjson', '--stats']],
+  [`proxytrace analyze --json --low-memory (${analyzeRuns} runs)`, ['analyze', file, '--json', '--low-memory', '--stats']],
 ];
 for (const [what, args] of analyzeCases) {
   if (!wanted(what)) continue;

@@ -79,3 +79,18 @@ test('tcp-timeout-client (cD): the client\'s late byte reaches the proxy and is 
   assert.deepEqual(s.drops.map((d) => [d.direction, d.bytes]), [['clientToServer', 1]]);
   assert.match(s.drops[0]!.cause, /timeout client/);
 });
+
+test('--low-memory changes how V8 sizes its heap, not the output; only analyze has it', () => {
+  for (const name of ['http-roundrobin', 'tcp-timeout-client']) {
+    const file = path.join(ROOT, 'captures', name, 'capture.pcap');
+    const plain = runCli(['analyze', file, '--json']);
+    const low = runCli(['analyze', file, '--json', '--low-memory']);
+    assert.equal(low.status, 0, low.stderr);
+    assert.equal(low.stderr, '');
+    assert.ok(plain.out.includes('"sessions":[\n{'), name);
+    assert.equal(low.out, plain.out, name);
+  }
+  const conns = runCli(['conns', path.join(ROOT, 'captures', 'http-roundrobin', 'capture.pcap'), '--low-memory']);
+  assert.equal(conns.status, 2);
+  assert.equal(conns.stderr, "proxytrace: unknown option '--low-memory' (run with --help for usage)\n");
+});
