@@ -21,7 +21,7 @@ import { readPackets } from '../src/capture/merge.js';
 import { openCapture } from '../src/capture/open-capture.js';
 import { frameBytes, type PacketRecord, type PacketSource } from '../src/capture/packet-record.js';
 import { EXIT, LiveCaptureError } from '../src/errors.js';
-import { frame, ipPacket, tcpPacket } from './helpers/frames.js';
+import { frame, tcpPacket } from './helpers/frames.js';
 
 // ---------------------------------------------------------------- fake cap
 

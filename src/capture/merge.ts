@@ -58,8 +58,7 @@ async function readOne(
       if (r === 'more') {
         opts.beforeFill?.();
         await s.fill();
-        const wait = opts.onChunk?.();
-        if (wait !== undefined) await wait;
+        await opts.onChunk?.();
         continue;
       }
     } catch (e) {
@@ -78,8 +77,7 @@ async function pull(s: PacketSource, opts: ReadOptions, errors: CaptureError[]):
       if (r !== 'more') return r;
       opts.beforeFill?.();
       await s.fill();
-      const wait = opts.onChunk?.();
-      if (wait !== undefined) await wait;
+      await opts.onChunk?.();
     }
   } catch (e) {
     fault(e, s, errors);

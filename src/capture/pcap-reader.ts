@@ -3,7 +3,6 @@
  * either byte order, a 24-byte file header then 16-byte record headers.
  */
 import { ChunkReader, type InitialInput } from './chunk-reader.js';
-import { linkTypeName } from './link-types.js';
 import type { PacketRecord } from './packet-record.js';
 
 export const PCAP_HEADER_LEN = 24;

@@ -4,7 +4,6 @@
  * by their length, which is still validated.
  */
 import { ChunkReader, type InitialInput } from './chunk-reader.js';
-import { linkTypeName } from './link-types.js';
 import type { PacketRecord } from './packet-record.js';
 import { timeBase, toTime, type TimeBase } from './pcapng-time.js';
 

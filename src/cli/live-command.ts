@@ -19,7 +19,7 @@ import { linkTypeName } from '../capture/link-types.js';
 import type { PacketRecord, PacketSource } from '../capture/packet-record.js';
 import type { ProxyInfo, ServerOnlyConnection, Session } from '../correlate/model.js';
 import { isSupportedLinkType } from '../decode/decode-frame.js';
-import { EXIT, LiveCaptureError, UsageError, type CaptureError, type ExitCode } from '../errors.js';
+import { EXIT, LiveCaptureError, UsageError, type ExitCode } from '../errors.js';
 import { analyze, type DecodeStats } from '../pipeline.js';
 import { sessionJsonText } from '../report/analyze-json.js';
 import { serverOnlyText, sessionText, SummaryCounts } from '../report/analyze-text.js';

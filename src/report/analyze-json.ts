@@ -7,7 +7,7 @@ import { AsciiBuffer, ascii } from './ascii-buffer.js';
 import { epoch } from './connection-json.js';
 import { HttpVerdict } from '../correlate/haproxy/verdict-log.js';
 import { writeHttpLogJson } from './http-log-json.js';
-import { NUMBER_ROOM, PIECE_SLACK, bytesAt, piece, pieceAt, jsonNullable, jsonNumber, jsonString, jsonWord, nullableAt, numberAt, stringAt, textAt } from './json-bytes.js';
+import { NUMBER_ROOM, PIECE_SLACK, bytesAt, piece, pieceAt, jsonNumber, jsonString, jsonWord, nullableAt, numberAt, stringAt, textAt } from './json-bytes.js';
 
 export const ANALYZE_FORMAT_VERSION = 1;
 
@@ -127,7 +127,6 @@ let scratch: Uint8Array = new Uint8Array(1 << 14);
 export function writeSessionJson(s: Session, out: AsciiBuffer): void {
   const a = (t: string): void => out.ascii(t);
   const n = (v: number): void => jsonNumber(out, v);
-  const nn = (v: number | null): void => jsonNullable(out, v);
   const q = (v: string): void => jsonString(out, v);
   a('{"id":');
   jsonWord(out, s.id);

@@ -122,12 +122,6 @@ export function nullableAt(buf: Uint8Array, p: number, v: number | null): number
   return p + 4;
 }
 
-/** A number or null. */
-export function jsonNullable(out: AsciiBuffer, v: number | null): void {
-  if (v === null) out.ascii('null');
-  else jsonNumber(out, v);
-}
-
 /**
  * A string, quoted, as asciiJson(JSON.stringify(s)) writes it: printable ASCII as it is; quotes,
  * backslashes and controls escaped as JSON.stringify does; every code unit from DEL up as \uxxxx
